@@ -1,0 +1,36 @@
+/**
+ * Every expected failure is a C8yTokenError with a kind; the kind alone decides the exit code,
+ * so the README's table and the code cannot disagree.
+ */
+export const EXIT_CODES = {
+  other: 1,
+  usage: 2,
+  connect: 7,
+  timeout: 28,
+} as const;
+
+export type ErrorKind = keyof typeof EXIT_CODES;
+
+export class C8yTokenError extends Error {
+  override readonly name = 'C8yTokenError';
+  readonly kind: ErrorKind;
+  /** What the user should check; printed on its own line after the message. */
+  readonly hint: string | undefined;
+  /** Extra detail for --verbose (never a credential). */
+  readonly detail: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, options: { hint?: string; detail?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.kind = kind;
+    this.hint = options.hint;
+    this.detail = options.detail;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.kind];
+  }
+}
+
+export function usageError(message: string, hint?: string): C8yTokenError {
+  return new C8yTokenError('usage', message, hint === undefined ? {} : { hint });
+}

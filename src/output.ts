@@ -1,0 +1,17 @@
+import type { Writable } from 'node:stream';
+
+/** Resolves once the text is handed to the OS, so setting process.exitCode afterwards cannot cut output short. */
+export function write(stream: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
+export type Logger = (line: string) => void;
+
+/** The --verbose channel: stderr, prefixed, silent when not verbose. */
+export function verboseLogger(verbose: boolean): Logger {
+  return verbose ? (line) => process.stderr.write(`c8y-token: ${line}\n`) : () => {};
+}
+
+export function warn(line: string): void {
+  process.stderr.write(`c8y-token: ${line}\n`);
+}

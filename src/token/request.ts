@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { BrokerSettings } from '../config.ts';
+import { C8yTokenError } from '../errors.ts';
+import type { DeviceToken } from './claims.ts';
+import { parseReply } from './reply.ts';
+
+export interface RequestOptions {
+  /** Give up (kind 'timeout') when no usable token has arrived after this long. */
+  timeoutMs?: number;
+  /** Ask again this often while waiting: the cloud may drop a request. */
+  republishMs?: number;
+  /** Give up (kind 'connect') when the broker has not accepted the connection after this long. */
+  connectTimeoutMs?: number;
+  /** Receives one line per step and per ignored message, for --verbose. Never receives the token. */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_REPUBLISH_MS = 5_000;
+const MAX_CONNECT_TIMEOUT_MS = 10_000;
+const RECONNECT_DELAY_MS = 500;
+
+/**
+ * Asks the cloud bridge for a device token: subscribes to `<prefix>/s/dat`, then publishes an empty
+ * message to `<prefix>/s/uat`, and resolves with the first usable `71,<JWT>` reply.
+ */
+export async function requestToken(settings: BrokerSettings, options: RequestOptions = {}): Promise<DeviceToken> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const republishMs = options.republishMs ?? DEFAULT_REPUBLISH_MS;
+  const log = options.log ?? (() => {});
+  const broker = `${settings.host}:${settings.port}`;
+  const requestTopic = `${settings.topicPrefix}/s/uat`;
+  const replyTopic = `${settings.topicPrefix}/s/dat`;
+  const clientOptions: IClientOptions = {
+    host: settings.host,
+    port: settings.port,
+    protocol: settings.caFile ? 'mqtts' : 'mqtt',
+    protocolVersion: 4,
+    clientId: `c8y-token-${randomBytes(6).toString('hex')}`,
+    clean: true,
+    // One-shot: reconnecting is decided here, bounded by the deadline, never by mqtt.js on its own.
+    reconnectPeriod: 0,
+    connectTimeout: Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs),
+    keepalive: 30,
+    ...(await readTlsFiles(settings)),
+  };
+  const { connect } = await import('mqtt');
+
+  return new Promise<DeviceToken>((resolve, reject) => {
+    const started = Date.now();
+    let everConnected = false;
+    let finished = false;
+    let lastError: Error | undefined;
+    let republishTimer: NodeJS.Timeout | undefined;
+    let reconnectTimer: NodeJS.Timeout | undefined;
+
+    log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
+    const client: MqttClient = connect(clientOptions);
+
+    const deadline = setTimeout(() => {
+      const why = client.connected
+        ? `no usable reply on ${replyTopic}`
+        : `the connection to the broker at ${broker} was lost and could not be restored`;
+      finish(
+        new C8yTokenError('timeout', `no token received within ${timeoutMs / 1000}s (${why})`, {
+          hint:
+            'check that tedge-mapper-c8y is running and connected (`tedge connect c8y --test`) ' +
+            'and that the device uses certificate authentication (a basic-auth device gets no token)',
+        }),
+      );
+    }, timeoutMs);
+
+    const finish = (outcome: DeviceToken | C8yTokenError) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(deadline);
+      clearInterval(republishTimer);
+      clearTimeout(reconnectTimer);
+      client.removeAllListeners('close');
+      client.end(!client.connected, () => (outcome instanceof C8yTokenError ? reject(outcome) : resolve(outcome)));
+    };
+
+    const askForToken = () => {
+      log(`publishing request to ${requestTopic}`);
+      client.publish(requestTopic, '', { qos: 0 });
+    };
+
+    client.on('connect', () => {
+      everConnected = true;
+      log(`connected after ${Date.now() - started} ms; subscribing to ${replyTopic}`);
+      client.subscribe(replyTopic, { qos: 0 }, (error, granted) => {
+        if (finished) return;
+        if (error || granted?.[0]?.qos === 128) {
+          finish(new C8yTokenError('connect', `the broker at ${broker} refused the subscription to ${replyTopic}`, {
+            hint: 'check the broker\'s access control for this client',
+          }));
+          return;
+        }
+        askForToken();
+        clearInterval(republishTimer);
+        republishTimer = setInterval(askForToken, republishMs);
+      });
+    });
+
+    client.on('message', (topic, payload, packet) => {
+      if (topic !== replyTopic) return;
+      const reply = parseReply(payload, packet.retain);
+      if ('token' in reply) {
+        log(`token received after ${Date.now() - started} ms`);
+        finish(reply.token);
+      } else {
+        log(`ignored a message on ${replyTopic}: ${reply.ignored}`);
+      }
+    });
+
+    client.on('error', (error) => {
+      lastError = error;
+      log(`broker connection error: ${error.message}`);
+    });
+
+    client.on('close', () => {
+      clearInterval(republishTimer);
+      if (!everConnected) {
+        finish(connectError(broker, lastError));
+        return;
+      }
+      log(`connection to ${broker} lost; reconnecting`);
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(() => client.reconnect(), RECONNECT_DELAY_MS);
+    });
+  });
+}
+
+async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptions, 'ca' | 'cert' | 'key'>> {
+  const read = async (path: string | undefined, what: string) => {
+    if (!path) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new C8yTokenError('usage', `cannot read the MQTT ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+        hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
+      });
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read(settings.caFile, 'CA file'),
+    read(settings.certFile, 'cert'),
+    read(settings.keyFile, 'key'),
+  ]);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+function connectError(broker: string, error: Error | undefined): C8yTokenError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const detail = error?.message;
+  const make = (message: string, hint: string) => new C8yTokenError('connect', message, { hint, ...(detail && { detail }) });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return make(`could not connect to the MQTT broker at ${broker} (connection refused)`,
+        'is mosquitto running (`systemctl status mosquitto`)? check mqtt.client.host and mqtt.client.port in `tedge config list`');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return make(`could not resolve the MQTT broker host in ${broker}`, 'check --mqtt-host or mqtt.client.host in `tedge config list`');
+    default:
+      break;
+  }
+  if (detail && /connack timeout/i.test(detail)) {
+    return make(`the MQTT broker at ${broker} did not accept the connection in time`, 'is the broker overloaded, or is a firewall dropping packets?');
+  }
+  if (detail && /not authorized|bad user name or password|identifier rejected/i.test(detail)) {
+    return make(`the MQTT broker at ${broker} refused the connection: ${detail}`, 'check the client certificate (--mqtt-cert, --mqtt-key)');
+  }
+  if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(detail ?? '')) {
+    return make(`TLS connection to the MQTT broker at ${broker} failed: ${detail}`, 'check --mqtt-cafile, --mqtt-cert and --mqtt-key');
+  }
+  return make(`could not connect to the MQTT broker at ${broker}${detail ? `: ${detail}` : ''}`, 'is mosquitto running, and are host and port right?');
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ROOT, runCli } from './harness/cli.ts';
+
+describe('command line', () => {
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const result = await runCli(['--version']);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, `${version}\n`);
+  });
+
+  for (const command of ['get', 'decode']) {
+    test(`${command} --help shows examples and exits 0`, async () => {
+      const result = await runCli([command, '--help']);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, new RegExp(`Usage: c8y-token ${command}`));
+      assert.match(result.stdout, /Examples:/);
+    });
+  }
+
+  const usageErrors: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['get', '--bogus'], /unknown option '--bogus'/],
+    ['an unknown command', ['fetch'], /unknown command 'fetch'/],
+    ['a bad duration', ['get', '--timeout', '5x'], /--timeout: '5x' is not a duration/],
+    ['a zero duration', ['get', '--timeout', '0'], /--timeout: must be greater than zero/],
+    ['a bad port', ['get', '--mqtt-port', '70000'], /--mqtt-port: '70000' is not a port number/],
+    ['a port that is not a number', ['get', '--mqtt-port', 'http'], /--mqtt-port: 'http' is not a port number/],
+    ['a missing option value', ['get', '--timeout'], /argument missing/],
+    ['a bad port in the environment', ['get'], /TEDGE_MQTT_CLIENT_PORT: 'abc' is not a port number/],
+  ];
+  for (const [what, args, message] of usageErrors) {
+    test(`${what} exits 2 with one clear line and nothing on stdout`, async () => {
+      const result = await runCli(args, { env: { TEDGE_MQTT_CLIENT_PORT: 'abc' } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /^c8y-token: /);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+    });
+  }
+});

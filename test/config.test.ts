@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { resolveSettings } from '../src/index.ts';
+import { startBridge, type Bridge } from './harness/bridge.ts';
+import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { baseEnv, runCli } from './harness/cli.ts';
+import { fakeTedge } from './harness/tedge.ts';
+
+describe('settings precedence: flag > env > tedge config > default', () => {
+  const tedge = (values: Record<string, string> | undefined) => async () => values && new Map(Object.entries(values));
+
+  test('defaults match a standard thin-edge install', async () => {
+    const settings = await resolveSettings({}, { env: {}, readTedgeConfig: tedge(undefined) });
+    assert.equal(settings.host, '127.0.0.1');
+    assert.equal(settings.port, 1883);
+    assert.equal(settings.topicPrefix, 'c8y');
+    assert.equal(settings.caFile, undefined);
+    assert.deepEqual(new Set(Object.values(settings.sources)), new Set(['default']));
+  });
+
+  test('each layer overrides the ones below it, and says where each value came from', async () => {
+    const settings = await resolveSettings(
+      { mqttHost: 'flag-host' },
+      {
+        env: { TEDGE_MQTT_CLIENT_HOST: 'env-host', TEDGE_MQTT_CLIENT_PORT: '2883' },
+        readTedgeConfig: tedge({
+          'mqtt.client.host': 'tedge-host',
+          'mqtt.client.port': '3883',
+          'c8y.bridge.topic_prefix': 'tedge-prefix',
+          'mqtt.client.auth.ca_file': '/etc/tedge/ca.pem',
+        }),
+      },
+    );
+    assert.equal(settings.host, 'flag-host');
+    assert.equal(settings.port, 2883);
+    assert.equal(settings.topicPrefix, 'tedge-prefix');
+    assert.equal(settings.caFile, '/etc/tedge/ca.pem');
+    assert.equal(settings.keyFile, undefined);
+    assert.deepEqual(settings.sources, {
+      host: 'flag',
+      port: 'env',
+      topicPrefix: 'tedge',
+      caFile: 'tedge',
+      certFile: 'default',
+      keyFile: 'default',
+    });
+  });
+
+  test('thin-edge is not asked when flags and environment settle everything', async () => {
+    let asked = false;
+    await resolveSettings(
+      { mqttHost: 'h', mqttPort: 1, mqttCafile: 'a', mqttCert: 'b', mqttKey: 'c', topicPrefix: 'p' },
+      { env: {}, readTedgeConfig: async () => ((asked = true), undefined) },
+    );
+    assert.equal(asked, false);
+  });
+
+  test("a cloud profile takes its own bridge prefix from thin-edge's configuration", async () => {
+    const read = tedge({ 'c8y.bridge.topic_prefix': 'c8y', 'c8y.profiles.second.bridge.topic_prefix': 'c8y-second' });
+    const settings = await resolveSettings({ profile: 'second' }, { env: { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y' }, readTedgeConfig: read });
+    assert.equal(settings.topicPrefix, 'c8y-second');
+    await assert.rejects(resolveSettings({ profile: 'third' }, { env: {}, readTedgeConfig: read }), (error: Error) => {
+      assert.match(error.message, /cloud profile 'third' has no bridge topic prefix/);
+      return true;
+    });
+  });
+});
+
+describe('thin-edge configuration through the tedge command', () => {
+  let broker: Broker;
+  let bridge: Bridge;
+  before(async () => {
+    broker = await startBroker();
+    bridge = await startBridge(broker, { topicPrefix: 'c8y-second' });
+  });
+  after(async () => {
+    await bridge.stop();
+    await broker.stop();
+  });
+
+  const withTedge = (dir: string, extra: Record<string, string> = {}) => ({ PATH: `${dir}:${baseEnv().PATH}`, ...extra });
+
+  test('reads broker host, port and a profile prefix from one `tedge config list` call', async () => {
+    const { dir, callsFile } = await fakeTedge({
+      'mqtt.client.host': broker.host,
+      'mqtt.client.port': String(broker.port),
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+    });
+    const result = await runCli(['get', '--profile', 'second'], { env: withTedge(dir) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${bridge.issued.at(-1)}\n`);
+    assert.equal(await readFile(callsFile, 'utf8'), 'config list\n');
+  });
+
+  test('the environment beats thin-edge configuration, and a flag beats the environment', async () => {
+    const { dir } = await fakeTedge({ 'mqtt.client.port': String(broker.port), 'c8y.bridge.topic_prefix': 'c8y-second' });
+    const wrongPort = String(await freePort());
+    const envWins = await runCli(['get', '--timeout', '3'], { env: withTedge(dir, { TEDGE_MQTT_CLIENT_PORT: wrongPort }) });
+    assert.equal(envWins.code, 7, envWins.stderr);
+    assert.match(envWins.stderr, new RegExp(`:${wrongPort}`));
+    const flagWins = await runCli(['get', '--mqtt-port', String(broker.port)], {
+      env: withTedge(dir, { TEDGE_MQTT_CLIENT_PORT: wrongPort }),
+    });
+    assert.equal(flagWins.code, 0, flagWins.stderr);
+  });
+
+  test('--config-dir, else TEDGE_CONFIG_DIR, is handed to tedge', async () => {
+    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(broker.port), 'c8y.bridge.topic_prefix': 'c8y-second' });
+    const fromEnv = await runCli(['get'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }) });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const fromFlag = await runCli(['get', '--config-dir', '/opt/tedge'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }) });
+    assert.equal(fromFlag.code, 0, fromFlag.stderr);
+    assert.equal(await readFile(callsFile, 'utf8'), '--config-dir /srv/tedge config list\n--config-dir /opt/tedge config list\n');
+  });
+});

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { startBridge, signToken, type Bridge } from './harness/bridge.ts';
+import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { brokerEnv, runCli } from './harness/cli.ts';
+
+let broker: Broker;
+let bridge: Bridge;
+
+before(async () => {
+  broker = await startBroker();
+  bridge = await startBridge(broker);
+});
+after(async () => {
+  await bridge.stop();
+  await broker.stop();
+});
+
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+describe('c8y-token get', () => {
+  test('prints exactly the issued token and a newline on stdout, nothing on stderr', async () => {
+    const result = await runCli(['get'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.match(result.stdout, /\n$/);
+    const token = result.stdout.slice(0, -1);
+    assert.match(token, JWT);
+    assert.ok(bridge.issued.includes(token), 'the token printed is one the bridge issued');
+  });
+
+  test('--format header prints an Authorization header', async () => {
+    const result = await runCli(['get', '--format', 'header'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+\n$/);
+  });
+
+  test('--format json prints the token, base URL, tenant, user, expiry and claims', async () => {
+    const result = await runCli(['get', '--format', 'json'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 0, result.stderr);
+    const out = JSON.parse(result.stdout);
+    assert.match(out.token, JWT);
+    assert.equal(out.baseUrl, 'https://t12345.eu-latest.cumulocity.com');
+    assert.equal(out.tenant, 't12345');
+    assert.equal(out.user, 'device_rpi4-d83add90fe56');
+    assert.equal(out.claims.exp, decodeJwt(out.token).exp);
+    assert.equal(new Date(out.expiresAt).getTime(), out.claims.exp * 1000);
+  });
+
+  test('an unknown --format is a usage error', async () => {
+    const result = await runCli(['get', '--format', 'yaml'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /yaml/);
+  });
+});
+
+describe('replies that are not a usable token are ignored while waiting', () => {
+  test('junk, malformed, expired and foreign replies before the real one', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const localBridge = await startBridge(broker, {
+      topicPrefix: 'junk',
+      junkFirst: [
+        '',
+        '71',
+        '71,',
+        '71,    ',
+        '71,not-a-jwt',
+        '71,aaa.bbb',
+        '71,aaa.!!!.ccc',
+        `71,e30.${Buffer.from('[1,2]').toString('base64url')}.sig`,
+        `71,${await signToken({ claims: { exp: undefined } })}`,
+        `71,${await signToken({ claims: { exp: 'soon' } })}`,
+        `71,${await signToken({ lifetimeS: -60 })}`,
+        `71,${await signToken({ claims: { nbf: now + 3600 } })}`,
+        `50,${await signToken()}`,
+        Buffer.from([0x37, 0x31, 0x2c, 0xff, 0xfe, 0x00, 0x80]),
+        `71,${'a'.repeat(1024 * 1024)}`,
+      ],
+    });
+    try {
+      const result = await runCli(['get', '--topic-prefix', 'junk', '--verbose'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
+      assert.equal(localBridge.issued.length, 1);
+      for (const reason of [
+        'empty message',
+        "'71' message without a token",
+        'not a JWT',
+        "has no 'exp' claim",
+        "claim 'exp' is not a number",
+        'it expired',
+        'not valid before',
+        "message id '50' is not 71",
+        'not UTF-8',
+        'too large',
+      ]) {
+        assert.ok(result.stderr.includes(reason), `--verbose explains: ${reason}\n${result.stderr}`);
+      }
+      assert.ok(!result.stderr.includes(localBridge.issued[0]!), 'the token never reaches stderr');
+    } finally {
+      await localBridge.stop();
+    }
+  });
+
+  test('a retained stale token on s/dat is ignored; a fresh one is requested', async () => {
+    const localBridge = await startBridge(broker, { topicPrefix: 'stale' });
+    const stale = await signToken();
+    await localBridge.retain(`71,${stale}`);
+    try {
+      const result = await runCli(['get', '--topic-prefix', 'stale', '--verbose'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 0, result.stderr);
+      assert.notEqual(result.stdout, `${stale}\n`);
+      assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
+      assert.match(result.stderr, /retained/);
+    } finally {
+      await localBridge.retain('');
+      await localBridge.stop();
+    }
+  });
+
+  test('a lost request is published again', async () => {
+    const localBridge = await startBridge(broker, { topicPrefix: 'lossy', dropFirst: 1 });
+    try {
+      const result = await runCli(['get', '--topic-prefix', 'lossy', '--republish', '200ms'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(localBridge.requests >= 2, `requests seen: ${localBridge.requests}`);
+      assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
+    } finally {
+      await localBridge.stop();
+    }
+  });
+});
+
+describe('failures end in bounded time with a documented exit code', () => {
+  test('a silent bridge: exit 28 after --timeout, with a hint', async () => {
+    const silent = await startBridge(broker, { topicPrefix: 'silent', silent: true });
+    try {
+      const result = await runCli(['get', '--topic-prefix', 'silent', '--timeout', '1', '--republish', '300ms'], {
+        env: brokerEnv(broker),
+      });
+      assert.equal(result.code, 28);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /no token received within 1s/);
+      assert.match(result.stderr, /tedge connect c8y --test/);
+      assert.ok(silent.requests >= 2, 'it asked again while waiting');
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  test('no broker listening: exit 7 naming the address', async () => {
+    const port = await freePort();
+    const result = await runCli(['get', '--mqtt-port', String(port), '--timeout', '5']);
+    assert.equal(result.code, 7);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*connection refused`));
+    assert.match(result.stderr, /is mosquitto running/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+});

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Broker } from './broker.ts';
+
+export const TENANT_HOST = 't12345.eu-latest.cumulocity.com';
+
+export interface TokenShape {
+  /** Claims to add or override; `undefined` removes a claim. */
+  claims?: Record<string, unknown>;
+  /** Seconds from now until `exp`. */
+  lifetimeS?: number;
+}
+
+export interface BridgeOptions {
+  topicPrefix?: string;
+  /** Delay before each answer: the round trip through the cloud. */
+  latencyMs?: number;
+  /** Answer nothing (the cloud connection is down). */
+  silent?: boolean;
+  /** Leave this many requests unanswered before answering (a lost request). */
+  dropFirst?: number;
+  /** Raw payloads sent, in order, before the first real answer. */
+  junkFirst?: Array<string | Buffer>;
+  /** Shape of the tokens issued. */
+  token?: TokenShape;
+}
+
+/** A stand-in for thin-edge's cloud bridge: answers `<prefix>/s/uat` with `71,<JWT>` on `<prefix>/s/dat`. */
+export interface Bridge {
+  /** Requests seen on `<prefix>/s/uat`. */
+  readonly requests: number;
+  /** Tokens sent so far, newest last. */
+  readonly issued: string[];
+  /** Publishes a retained message on `<prefix>/s/dat`, as a stale token left on a real broker. */
+  retain(payload: string): Promise<void>;
+  options: BridgeOptions;
+  stop(): Promise<void>;
+}
+
+const secret = randomBytes(32);
+
+/** Signs a JWT shaped like Cumulocity's device tokens. */
+export async function signToken(shape: TokenShape = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = {
+    iss: TENANT_HOST,
+    aud: TENANT_HOST,
+    sub: 'device_rpi4-d83add90fe56',
+    ten: 't12345',
+    iat: now,
+    nbf: now,
+    exp: now + (shape.lifetimeS ?? 3600),
+    tci: randomBytes(16).toString('hex'),
+    xsrfToken: randomBytes(8).toString('hex'),
+    ...shape.claims,
+  };
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+}
+
+export async function startBridge(broker: Broker, options: BridgeOptions = {}): Promise<Bridge> {
+  const prefix = options.topicPrefix ?? 'c8y';
+  const client: MqttClient = await mqtt.connectAsync({
+    host: broker.host,
+    port: broker.port,
+    protocolVersion: 4,
+    reconnectPeriod: 200,
+    clientId: `bridge-${randomBytes(4).toString('hex')}`,
+  });
+  const subscribe = () => client.subscribeAsync(`${prefix}/s/uat`, { qos: 0 });
+  await subscribe();
+  client.on('connect', () => void subscribe());
+
+  const issued: string[] = [];
+  let requests = 0;
+  let junkSent = false;
+
+  const answer = async () => {
+    const bridge = state.options;
+    if (bridge.silent || requests <= (bridge.dropFirst ?? 0)) return;
+    if (bridge.latencyMs) await new Promise((resolve) => setTimeout(resolve, bridge.latencyMs));
+    if (!junkSent) {
+      junkSent = true;
+      for (const junk of bridge.junkFirst ?? []) await client.publishAsync(`${prefix}/s/dat`, junk, { qos: 0 });
+    }
+    const token = await signToken(bridge.token);
+    issued.push(token);
+    await client.publishAsync(`${prefix}/s/dat`, `71,${token}`, { qos: 0 });
+  };
+
+  client.on('message', (topic) => {
+    if (topic !== `${prefix}/s/uat`) return;
+    requests++;
+    answer().catch(() => {});
+  });
+
+  const state: Bridge = {
+    get requests() {
+      return requests;
+    },
+    issued,
+    options,
+    async retain(payload) {
+      await client.publishAsync(`${prefix}/s/dat`, payload, { qos: 1, retain: true });
+    },
+    async stop() {
+      await client.endAsync(true);
+    },
+  };
+  return state;
+}

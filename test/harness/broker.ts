@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Broker {
+  kind: 'mosquitto' | 'embedded';
+  host: string;
+  port: number;
+  /** Stops the broker; start() brings it back on the same port (to test reconnects). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * A real MQTT broker on loopback: mosquitto when installed, else an embedded aedes broker so that
+ * `npm test` passes on a bare machine. C8Y_TOKEN_TEST_BROKER=mosquitto makes mosquitto mandatory (CI).
+ */
+export async function startBroker(): Promise<Broker> {
+  const mosquitto = findMosquitto();
+  if (mosquitto) return startMosquitto(mosquitto);
+  if (process.env.C8Y_TOKEN_TEST_BROKER === 'mosquitto') {
+    throw new Error('C8Y_TOKEN_TEST_BROKER=mosquitto but no mosquitto executable was found');
+  }
+  return startEmbedded();
+}
+
+function findMosquitto(): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, 'mosquitto');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** mosquitto cannot listen on port 0, so ask the OS for a free port and retry if another process takes it first. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+async function startMosquitto(executable: string): Promise<Broker> {
+  const dir = await mkdtemp(join(tmpdir(), 'c8y-token-mosquitto-'));
+  let child: ChildProcess | undefined;
+  let port = 0;
+
+  const launch = async (): Promise<boolean> => {
+    const config = join(dir, 'mosquitto.conf');
+    await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+    const proc = spawn(executable, ['-c', config], { stdio: 'ignore' });
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+    });
+    const up = await waitForPort(port);
+    if (up && !exited) {
+      child = proc;
+      return true;
+    }
+    proc.kill('SIGKILL');
+    return false;
+  };
+
+  const broker: Broker = {
+    kind: 'mosquitto',
+    host: '127.0.0.1',
+    get port() {
+      return port;
+    },
+    async start() {
+      if (!(await launch())) throw new Error(`mosquitto did not come back on port ${port}`);
+    },
+    async stop() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null) return;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    port = await freePort();
+    if (await launch()) {
+      const stop = broker.stop;
+      broker.stop = async () => {
+        await stop();
+        await rm(dir, { recursive: true, force: true });
+      };
+      return broker;
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error('mosquitto did not start');
+}
+
+async function startEmbedded(): Promise<Broker> {
+  const { Aedes } = await import('aedes');
+  let aedes: InstanceType<typeof Aedes> | undefined;
+  let server: Server | undefined;
+  let port = 0;
+  const sockets = new Set<Socket>();
+
+  const broker: Broker = {
+    kind: 'embedded',
+    host: '127.0.0.1',
+    get port() {
+      return port;
+    },
+    async start() {
+      const instance = await Aedes.createBroker();
+      const listener = createServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        instance.handle(socket);
+      });
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(port, '127.0.0.1', resolve);
+      });
+      aedes = instance;
+      server = listener;
+      port = (listener.address() as AddressInfo).port;
+    },
+    async stop() {
+      const [instance, listener] = [aedes, server];
+      aedes = undefined;
+      server = undefined;
+      if (!instance || !listener) return;
+      await new Promise<void>((resolve) => instance.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+    },
+  };
+  await broker.start();
+  return broker;
+}

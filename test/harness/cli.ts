@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, from dist/test/harness/ where the compiled harness runs. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BIN = join(ROOT, 'bin', 'c8y-token');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  input?: string | Buffer;
+  /** Kill the CLI after this long: a hung command fails its test instead of the whole suite. */
+  killAfterMs?: number;
+}
+
+/**
+ * An environment like a device's, without the developer's: no TEDGE_* overrides, no real tedge on PATH
+ * (PATH holds only node's directory and the system directories), and a private HOME.
+ */
+export function baseEnv(): Record<string, string> {
+  const home = mkdtempSync(join(tmpdir(), 'c8y-token-home-'));
+  return {
+    PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    HOME: home,
+    LANG: 'C.UTF-8',
+  };
+}
+
+/** Runs the real bin/c8y-token as a user would. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: Record<string, string> = baseEnv();
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 30_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(killer);
+      resolvePromise({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Environment pointing the CLI at a test broker through thin-edge's own overrides. */
+export function brokerEnv(broker: { host: string; port: number }): Record<string, string> {
+  return { TEDGE_MQTT_CLIENT_HOST: broker.host, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
+}
