@@ -13,6 +13,8 @@ export interface RequestOptions {
   republishMs?: number;
   /** Give up (kind 'connect') when the broker has not accepted the connection after this long. */
   connectTimeoutMs?: number;
+  /** A token not to accept: one the tenant has just refused. */
+  exclude?: string;
   /** Receives one line per step and per ignored message, for --verbose. Never receives the token. */
   log?: (line: string) => void;
 }
@@ -107,7 +109,9 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     client.on('message', (topic, payload, packet) => {
       if (topic !== replyTopic) return;
       const reply = parseReply(payload, packet.retain);
-      if ('token' in reply) {
+      if ('token' in reply && reply.token.token === options.exclude) {
+        log(`ignored a message on ${replyTopic}: the token the tenant has just refused`);
+      } else if ('token' in reply) {
         log(`token received after ${Date.now() - started} ms`);
         finish(reply.token);
       } else {
