@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { GetTokenOptions } from './get-token.ts';
-import { C8yTokenError } from './errors.ts';
+import { C8yTokenError, EXIT_CODES } from './errors.ts';
 import { verboseLogger } from './output.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
 import { parsePort, parsePositiveDuration } from './values.ts';
@@ -27,7 +27,8 @@ Exit codes:
   1   other error
   2   usage error (unknown flag, bad value)
   7   could not connect to the MQTT broker
-  28  timed out waiting for the token`;
+  28  timed out waiting for the token
+  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
 function addBrokerOptions(command: Command): Command {
   return command
@@ -46,9 +47,13 @@ function addBrokerOptions(command: Command): Command {
     .option('--verbose', 'explain each step on stderr (never shows the token)');
 }
 
+/** Aborted by SIGINT or SIGTERM, so every wait ends at once and cleans up after itself. */
+const interruption = new AbortController();
+
 /** Turns commander's flags into the library's options: the library never sees argv's shape. */
 function tokenOptions(flags: BrokerFlags): GetTokenOptions {
   return {
+    signal: interruption.signal,
     mqttHost: flags.mqttHost,
     mqttPort: flags.mqttPort,
     mqttCafile: flags.mqttCafile,
@@ -116,10 +121,20 @@ Examples:
 /** The one place where failures become exit codes and messages. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const verbose = argv.includes('--verbose');
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    // A second signal means the user will not wait for the clean-up.
+    if (interruption.signal.aborted) process.exit(EXIT_CODES[signal === 'SIGINT' ? 'sigint' : 'sigterm']);
+    interruption.abort(new C8yTokenError(signal === 'SIGINT' ? 'sigint' : 'sigterm', `interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error, verbose);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -7,6 +7,9 @@ export const EXIT_CODES = {
   usage: 2,
   connect: 7,
   timeout: 28,
+  /** Stopped by SIGINT or SIGTERM: 128 + the signal's number, as shells report it. */
+  sigint: 130,
+  sigterm: 143,
 } as const;
 
 export type ErrorKind = keyof typeof EXIT_CODES;

@@ -160,3 +160,25 @@ describe('failures end in bounded time with a documented exit code', () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   });
 });
+
+describe('signals', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    test(`${signal} while waiting for the token exits ${code} at once`, async () => {
+      const silent = await startBridge(broker, { topicPrefix: `signal-${code}`, silent: true });
+      try {
+        const run = runCli(['get', '--topic-prefix', `signal-${code}`, '--timeout', '60', '--verbose'], {
+          env: brokerEnv(broker),
+          killAfterMs: 20_000,
+        });
+        while (silent.requests === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        run.child.kill(signal);
+        const result = await run;
+        assert.equal(result.code, code, result.stderr);
+        assert.equal(result.stdout, '');
+        assert.match(result.stderr, new RegExp(`interrupted by ${signal}`));
+      } finally {
+        await silent.stop();
+      }
+    });
+  }
+});

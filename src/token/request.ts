@@ -15,6 +15,8 @@ export interface RequestOptions {
   connectTimeoutMs?: number;
   /** A token not to accept: one the tenant has just refused. */
   exclude?: string;
+  /** Aborting it stops the wait at once; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
   /** Receives one line per step and per ignored message, for --verbose. Never receives the token. */
   log?: (line: string) => void;
 }
@@ -49,6 +51,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     ...(await readTlsFiles(settings)),
   };
   const { connect } = await import('mqtt');
+  options.signal?.throwIfAborted();
 
   return new Promise<DeviceToken>((resolve, reject) => {
     const started = Date.now();
@@ -74,9 +77,13 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       );
     }, timeoutMs);
 
+    const onAbort = () => finish(abortReason(options.signal!));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
     const finish = (outcome: DeviceToken | C8yTokenError) => {
       if (finished) return;
       finished = true;
+      options.signal?.removeEventListener('abort', onAbort);
       clearTimeout(deadline);
       clearInterval(republishTimer);
       clearTimeout(reconnectTimer);
@@ -135,6 +142,10 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       reconnectTimer = setTimeout(() => client.reconnect(), RECONNECT_DELAY_MS);
     });
   });
+}
+
+function abortReason(signal: AbortSignal): C8yTokenError {
+  return signal.reason instanceof C8yTokenError ? signal.reason : new C8yTokenError('other', 'aborted', { cause: signal.reason });
 }
 
 async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptions, 'ca' | 'cert' | 'key'>> {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,15 +35,15 @@ export function baseEnv(): Record<string, string> {
   };
 }
 
-/** Runs the real bin/c8y-token as a user would. */
-export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+/** Runs the real bin/c8y-token as a user would; `child` is there to send it signals. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> & { child: ChildProcess } {
   const env: Record<string, string> = baseEnv();
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+  const result = new Promise<RunResult>((resolvePromise, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -61,6 +61,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
     });
     child.stdin.end(options.input ?? '');
   });
+  return Object.assign(result, { child });
 }
 
 /** Environment pointing the CLI at a test broker through thin-edge's own overrides. */
