@@ -17,10 +17,11 @@ export interface Broker {
 
 /**
  * A real MQTT broker on loopback: mosquitto when installed, else an embedded aedes broker so that
- * `npm test` passes on a bare machine. C8Y_TOKEN_TEST_BROKER=mosquitto makes mosquitto mandatory (CI).
+ * `npm test` passes on a bare machine. C8Y_TOKEN_TEST_BROKER=mosquitto makes mosquitto mandatory (CI);
+ * C8Y_TOKEN_TEST_BROKER=embedded forces the fallback, to check it.
  */
 export async function startBroker(): Promise<Broker> {
-  const mosquitto = findMosquitto();
+  const mosquitto = process.env.C8Y_TOKEN_TEST_BROKER === 'embedded' ? undefined : findMosquitto();
   if (mosquitto) return startMosquitto(mosquitto);
   if (process.env.C8Y_TOKEN_TEST_BROKER === 'mosquitto') {
     throw new Error('C8Y_TOKEN_TEST_BROKER=mosquitto but no mosquitto executable was found');
@@ -69,11 +70,12 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
 }
 
 async function startMosquitto(executable: string): Promise<Broker> {
-  const dir = await mkdtemp(join(tmpdir(), 'c8y-token-mosquitto-'));
   let child: ChildProcess | undefined;
   let port = 0;
 
+  // mosquitto reads its configuration once, at start-up: the file is gone as soon as the broker listens.
   const launch = async (): Promise<boolean> => {
+    const dir = await mkdtemp(join(tmpdir(), 'c8y-token-mosquitto-'));
     const config = join(dir, 'mosquitto.conf');
     await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
     const proc = spawn(executable, ['-c', config], { stdio: 'ignore' });
@@ -82,6 +84,7 @@ async function startMosquitto(executable: string): Promise<Broker> {
       exited = true;
     });
     const up = await waitForPort(port);
+    await rm(dir, { recursive: true, force: true });
     if (up && !exited) {
       child = proc;
       return true;
@@ -111,16 +114,8 @@ async function startMosquitto(executable: string): Promise<Broker> {
 
   for (let attempt = 0; attempt < 5; attempt++) {
     port = await freePort();
-    if (await launch()) {
-      const stop = broker.stop;
-      broker.stop = async () => {
-        await stop();
-        await rm(dir, { recursive: true, force: true });
-      };
-      return broker;
-    }
+    if (await launch()) return broker;
   }
-  await rm(dir, { recursive: true, force: true });
   throw new Error('mosquitto did not start');
 }
 
