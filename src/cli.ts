@@ -115,6 +115,21 @@ Examples:
       await decode({ ...tokenOptions(flags), token });
     });
 
+  addBrokerOptions(program.command('doctor'))
+    .description('check, step by step, why a token does or does not come')
+    .option('--json', 'print the checks as JSON')
+    .addHelpText('after', `
+Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
+token round trip, token claims. Exits non-zero (with the failing step's exit code) when a check fails.
+
+Examples:
+  c8y-token doctor
+  c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
+    .action(async (flags: BrokerFlags & { json?: boolean }) => {
+      const { doctor } = await import('./commands/doctor.ts');
+      await doctor({ ...tokenOptions(flags), json: flags.json === true });
+    });
+
   return program;
 }
 

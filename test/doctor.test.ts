@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { startBridge, type Bridge } from './harness/bridge.ts';
+import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { brokerEnv, runCli } from './harness/cli.ts';
+
+let broker: Broker;
+let bridge: Bridge;
+
+before(async () => {
+  broker = await startBroker();
+  bridge = await startBridge(broker, { topicPrefix: 'doc' });
+});
+after(async () => {
+  await bridge.stop();
+  await broker.stop();
+});
+
+async function publishRetained(topic: string, payload: string): Promise<void> {
+  const client = await mqtt.connectAsync({ host: broker.host, port: broker.port, reconnectPeriod: 0 });
+  await client.publishAsync(topic, payload, { qos: 1, retain: true });
+  await client.endAsync();
+}
+
+describe('c8y-token doctor', () => {
+  test('a healthy device: every check ok, where each setting came from, the round trip and the claims', async () => {
+    await publishRetained('te/device/main/service/tedge-mapper-bridge-doc/status/health', '{"status":"up","pid":42}');
+    try {
+      const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const lines = result.stdout.trimEnd().split('\n');
+      assert.deepEqual(
+        lines.map((line) => line.split(/\s+/).slice(0, 2).join(' ')),
+        ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims'],
+      );
+      assert.match(lines[0]!, new RegExp(`broker 127\\.0\\.0\\.1 \\(env\\) port ${broker.port} \\(env\\), topic prefix doc \\(flag\\), no TLS`));
+      assert.match(lines[2]!, /tedge-mapper-bridge-doc/);
+      assert.match(lines[4]!, /tenant t12345 at https:\/\/t12345\.eu-latest\.cumulocity\.com, user device_rpi4-d83add90fe56, valid for 59m/);
+      assert.ok(!result.stdout.includes(bridge.issued.at(-1)!), 'the token is never shown');
+    } finally {
+      await publishRetained('te/device/main/service/tedge-mapper-bridge-doc/status/health', '');
+    }
+  });
+
+  test('a mosquitto bridge reported down fails the bridge check; --json says so for machines', async () => {
+    await publishRetained('te/device/main/service/mosquitto-doc-bridge/status/health', '0');
+    try {
+      const result = await runCli(['doctor', '--topic-prefix', 'doc', '--json'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 1, result.stderr);
+      const report = JSON.parse(result.stdout);
+      assert.equal(report.ok, false);
+      const bridgeCheck = report.checks.find((check: { name: string }) => check.name === 'bridge');
+      assert.equal(bridgeCheck.status, 'failed');
+      assert.match(bridgeCheck.summary, /cloud bridge is down \(mosquitto-doc-bridge\)/);
+      assert.match(bridgeCheck.hint, /tedge connect c8y --test/);
+      assert.match(result.stderr, /doctor: the bridge check failed/);
+    } finally {
+      await publishRetained('te/device/main/service/mosquitto-doc-bridge/status/health', '');
+    }
+  });
+
+  test('no broker: the broker check fails with exit 7 and the run stops there', async () => {
+    const result = await runCli(['doctor', '--mqtt-port', String(await freePort())]);
+    assert.equal(result.code, 7, result.stderr);
+    assert.match(result.stdout, /^ok +configuration .*\nfailed +broker +.*\(connection refused\)\n +hint: is mosquitto running/);
+    assert.doesNotMatch(result.stdout, /token/);
+  });
+
+  test('a silent bridge: no health status is a warning, the token check fails with exit 28', async () => {
+    const silent = await startBridge(broker, { topicPrefix: 'mute', silent: true });
+    try {
+      const result = await runCli(['doctor', '--topic-prefix', 'mute', '--timeout', '1'], { env: brokerEnv(broker) });
+      assert.equal(result.code, 28, result.stderr);
+      assert.match(result.stdout, /\nwarn +bridge +no bridge health status/);
+      assert.match(result.stdout, /\nfailed +token +no token received within 1s/);
+    } finally {
+      await silent.stop();
+    }
+  });
+});
