@@ -51,7 +51,10 @@ describe('settings precedence: flag > env > tedge config > default', () => {
     let asked = false;
     await resolveSettings(
       { mqttHost: 'h', mqttPort: 1, mqttCafile: 'a', mqttCert: 'b', mqttKey: 'c', topicPrefix: 'p' },
-      { env: {}, readTedgeConfig: async () => ((asked = true), undefined) },
+      { env: {}, readTedgeConfig: async () => {
+        asked = true;
+        return undefined;
+      } },
     );
     assert.equal(asked, false);
   });
