@@ -82,7 +82,10 @@ function tedgeKey(key: Key, profile: string | undefined): string {
  * Resolves the broker settings: flags, then environment (thin-edge's own TEDGE_* overrides),
  * then thin-edge's configuration, then defaults that match a standard thin-edge install.
  */
-export async function resolveSettings(input: SettingsInput = {}, options: ResolveOptions = {}): Promise<ResolvedSettings> {
+export async function resolveSettings(
+  input: SettingsInput = {},
+  options: ResolveOptions = {},
+): Promise<ResolvedSettings> {
   const env = options.env ?? process.env;
   const flags: Partial<Record<Key, string | number | undefined>> = {
     host: input.mqttHost,
@@ -94,7 +97,8 @@ export async function resolveSettings(input: SettingsInput = {}, options: Resolv
   };
   const keys = Object.keys(DEFAULTS) as Key[];
   // A profile's prefix lives only in thin-edge's configuration, so the generic env override does not apply to it.
-  const envValue = (key: Key) => (input.profile && key === 'topicPrefix' ? undefined : nonEmpty(env[ENV_NAMES[key] ?? '']));
+  const envValue = (key: Key) =>
+    input.profile && key === 'topicPrefix' ? undefined : nonEmpty(env[ENV_NAMES[key] ?? '']);
   const needsTedge = keys.some((key) => flags[key] === undefined && envValue(key) === undefined);
   const readTedge = options.readTedgeConfig ?? readTedgeConfig;
   const tedge = needsTedge ? await readTedge(input.configDir ?? nonEmpty(env.TEDGE_CONFIG_DIR)) : undefined;

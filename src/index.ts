@@ -6,7 +6,14 @@ export {
   type SettingSource,
   type SettingsInput,
 } from './config.ts';
-export { decodeToken, remainingValidity, tenantBaseUrl, unusableReason, type DeviceToken, type TokenClaims } from './token/claims.ts';
+export {
+  decodeToken,
+  remainingValidity,
+  tenantBaseUrl,
+  unusableReason,
+  type DeviceToken,
+  type TokenClaims,
+} from './token/claims.ts';
 export { parseReply, type Reply } from './token/reply.ts';
 export { requestToken, type RequestOptions } from './token/request.ts';
 export { C8yTokenError, EXIT_CODES, type ErrorKind } from './errors.ts';

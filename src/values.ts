@@ -7,7 +7,10 @@ const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/;
 export function parseDuration(text: string, option: string): number {
   const match = DURATION.exec(text.trim());
   if (!match) {
-    throw usageError(`${option}: '${text}' is not a duration`, 'use seconds (15), or a number with ms, s, m or h (500ms, 30s, 5m, 1h)');
+    throw usageError(
+      `${option}: '${text}' is not a duration`,
+      'use seconds (15), or a number with ms, s, m or h (500ms, 30s, 5m, 1h)',
+    );
   }
   const ms = Number(match[1]) * UNIT_MS[match[2] ?? 's']!;
   if (!Number.isFinite(ms) || ms > 2 ** 31 - 1) {

@@ -51,17 +51,23 @@ describe('settings precedence: flag > env > tedge config > default', () => {
     let asked = false;
     await resolveSettings(
       { mqttHost: 'h', mqttPort: 1, mqttCafile: 'a', mqttCert: 'b', mqttKey: 'c', topicPrefix: 'p' },
-      { env: {}, readTedgeConfig: async () => {
-        asked = true;
-        return undefined;
-      } },
+      {
+        env: {},
+        readTedgeConfig: async () => {
+          asked = true;
+          return undefined;
+        },
+      },
     );
     assert.equal(asked, false);
   });
 
   test("a cloud profile takes its own bridge prefix from thin-edge's configuration", async () => {
     const read = tedge({ 'c8y.bridge.topic_prefix': 'c8y', 'c8y.profiles.second.bridge.topic_prefix': 'c8y-second' });
-    const settings = await resolveSettings({ profile: 'second' }, { env: { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y' }, readTedgeConfig: read });
+    const settings = await resolveSettings(
+      { profile: 'second' },
+      { env: { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y' }, readTedgeConfig: read },
+    );
     assert.equal(settings.topicPrefix, 'c8y-second');
     await assert.rejects(resolveSettings({ profile: 'third' }, { env: {}, readTedgeConfig: read }), (error: Error) => {
       assert.match(error.message, /cloud profile 'third' has no bridge topic prefix/);
@@ -82,7 +88,10 @@ describe('thin-edge configuration through the tedge command', () => {
     await broker.stop();
   });
 
-  const withTedge = (dir: string, extra: Record<string, string> = {}) => ({ PATH: `${dir}:${baseEnv().PATH}`, ...extra });
+  const withTedge = (dir: string, extra: Record<string, string> = {}) => ({
+    PATH: `${dir}:${baseEnv().PATH}`,
+    ...extra,
+  });
 
   test('reads broker host, port and a profile prefix from one `tedge config list` call', async () => {
     const { dir, callsFile } = await fakeTedge({
@@ -97,9 +106,14 @@ describe('thin-edge configuration through the tedge command', () => {
   });
 
   test('the environment beats thin-edge configuration, and a flag beats the environment', async () => {
-    const { dir } = await fakeTedge({ 'mqtt.client.port': String(broker.port), 'c8y.bridge.topic_prefix': 'c8y-second' });
+    const { dir } = await fakeTedge({
+      'mqtt.client.port': String(broker.port),
+      'c8y.bridge.topic_prefix': 'c8y-second',
+    });
     const wrongPort = String(await freePort());
-    const envWins = await runCli(['get', '--timeout', '3'], { env: withTedge(dir, { TEDGE_MQTT_CLIENT_PORT: wrongPort }) });
+    const envWins = await runCli(['get', '--timeout', '3'], {
+      env: withTedge(dir, { TEDGE_MQTT_CLIENT_PORT: wrongPort }),
+    });
     assert.equal(envWins.code, 7, envWins.stderr);
     assert.match(envWins.stderr, new RegExp(`:${wrongPort}`));
     const flagWins = await runCli(['get', '--mqtt-port', String(broker.port)], {
@@ -109,11 +123,19 @@ describe('thin-edge configuration through the tedge command', () => {
   });
 
   test('--config-dir, else TEDGE_CONFIG_DIR, is handed to tedge', async () => {
-    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(broker.port), 'c8y.bridge.topic_prefix': 'c8y-second' });
+    const { dir, callsFile } = await fakeTedge({
+      'mqtt.client.port': String(broker.port),
+      'c8y.bridge.topic_prefix': 'c8y-second',
+    });
     const fromEnv = await runCli(['get'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }) });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
-    const fromFlag = await runCli(['get', '--config-dir', '/opt/tedge'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }) });
+    const fromFlag = await runCli(['get', '--config-dir', '/opt/tedge'], {
+      env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }),
+    });
     assert.equal(fromFlag.code, 0, fromFlag.stderr);
-    assert.equal(await readFile(callsFile, 'utf8'), '--config-dir /srv/tedge config list\n--config-dir /opt/tedge config list\n');
+    assert.equal(
+      await readFile(callsFile, 'utf8'),
+      '--config-dir /srv/tedge config list\n--config-dir /opt/tedge config list\n',
+    );
   });
 });

@@ -34,9 +34,17 @@ describe('c8y-token doctor', () => {
         lines.map((line) => line.split(/\s+/).slice(0, 2).join(' ')),
         ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims'],
       );
-      assert.match(lines[0]!, new RegExp(`broker 127\\.0\\.0\\.1 \\(env\\) port ${broker.port} \\(env\\), topic prefix doc \\(flag\\), no TLS`));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `broker 127\\.0\\.0\\.1 \\(env\\) port ${broker.port} \\(env\\), topic prefix doc \\(flag\\), no TLS`,
+        ),
+      );
       assert.match(lines[2]!, /tedge-mapper-bridge-doc/);
-      assert.match(lines[4]!, /tenant t12345 at https:\/\/t12345\.eu-latest\.cumulocity\.com, user device_rpi4-d83add90fe56, valid for 59m/);
+      assert.match(
+        lines[4]!,
+        /tenant t12345 at https:\/\/t12345\.eu-latest\.cumulocity\.com, user device_rpi4-d83add90fe56, valid for 59m/,
+      );
       assert.ok(!result.stdout.includes(bridge.issued.at(-1)!), 'the token is never shown');
     } finally {
       await publishRetained('te/device/main/service/tedge-mapper-bridge-doc/status/health', '');
@@ -63,7 +71,10 @@ describe('c8y-token doctor', () => {
   test('no broker: the broker check fails with exit 7 and the run stops there', async () => {
     const result = await runCli(['doctor', '--mqtt-port', String(await freePort())]);
     assert.equal(result.code, 7, result.stderr);
-    assert.match(result.stdout, /^ok +configuration .*\nfailed +broker +.*\(connection refused\)\n +hint: is mosquitto running/);
+    assert.match(
+      result.stdout,
+      /^ok +configuration .*\nfailed +broker +.*\(connection refused\)\n +hint: is mosquitto running/,
+    );
     assert.doesNotMatch(result.stdout, /token/);
   });
 

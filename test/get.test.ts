@@ -123,7 +123,9 @@ describe('replies that are not a usable token are ignored while waiting', () => 
   test('a lost request is published again', async () => {
     const localBridge = await startBridge(broker, { topicPrefix: 'lossy', dropFirst: 1 });
     try {
-      const result = await runCli(['get', '--topic-prefix', 'lossy', '--republish', '200ms'], { env: brokerEnv(broker) });
+      const result = await runCli(['get', '--topic-prefix', 'lossy', '--republish', '200ms'], {
+        env: brokerEnv(broker),
+      });
       assert.equal(result.code, 0, result.stderr);
       assert.ok(localBridge.requests >= 2, `requests seen: ${localBridge.requests}`);
       assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
@@ -162,7 +164,10 @@ describe('failures end in bounded time with a documented exit code', () => {
 });
 
 describe('signals', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     test(`${signal} while waiting for the token exits ${code} at once`, async () => {
       const silent = await startBridge(broker, { topicPrefix: `signal-${code}`, silent: true });
       try {

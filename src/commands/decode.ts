@@ -22,5 +22,9 @@ export async function decode(options: DecodeCommandOptions): Promise<void> {
 
 /** Accepts what people paste: `71,<JWT>`, `Bearer <JWT>` or a whole `Authorization:` header. */
 function stripWrapping(input: string): string {
-  return input.trim().replace(/^authorization:\s*/i, '').replace(/^bearer\s+/i, '').replace(/^71,/, '');
+  return input
+    .trim()
+    .replace(/^authorization:\s*/i, '')
+    .replace(/^bearer\s+/i, '')
+    .replace(/^71,/, '');
 }

@@ -1,10 +1,10 @@
 import { resolveSettings, type ResolvedSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
 import type { GetTokenOptions } from '../get-token.ts';
-import { remainingValidity } from '../token/claims.ts';
+import { remainingValidity, type DeviceToken } from '../token/claims.ts';
 import { requestToken } from '../token/request.ts';
 import { formatDuration } from '../values.ts';
-import { bridgeHealthTopics, probeBroker } from './health.ts';
+import { bridgeHealthTopics, probeBroker, type BrokerProbe } from './health.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
@@ -25,7 +25,10 @@ const SHORT_VALIDITY_MS = 5 * 60_000;
  * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims.
  * A check that leaves nothing to test further (no configuration, no broker, no token) ends the run.
  */
-export async function runDoctor(options: GetTokenOptions, onCheck: (check: DoctorCheck) => void = () => {}): Promise<DoctorCheck[]> {
+export async function runDoctor(
+  options: GetTokenOptions,
+  onCheck: (check: DoctorCheck) => void = () => {},
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const report = (check: DoctorCheck) => {
     checks.push(check);
@@ -33,7 +36,8 @@ export async function runDoctor(options: GetTokenOptions, onCheck: (check: Docto
     return check.status !== 'failed';
   };
   const failed = (name: DoctorCheck['name'], error: unknown): DoctorCheck => {
-    const known = error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
+    const known =
+      error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
     return { name, status: 'failed', summary: known.message, error: known, ...(known.hint && { hint: known.hint }) };
   };
 
@@ -47,14 +51,19 @@ export async function runDoctor(options: GetTokenOptions, onCheck: (check: Docto
   report({ name: 'configuration', status: 'ok', summary: describeSettings(settings), details: { ...settings } });
 
   const broker = `${settings.caFile ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
-  let probe;
+  let probe: BrokerProbe;
   try {
     probe = await probeBroker(settings);
   } catch (error) {
     report(failed('broker', error));
     return checks;
   }
-  report({ name: 'broker', status: 'ok', summary: `connected to ${broker} in ${probe.connectMs} ms`, details: { connectMs: probe.connectMs } });
+  report({
+    name: 'broker',
+    status: 'ok',
+    summary: `connected to ${broker} in ${probe.connectMs} ms`,
+    details: { connectMs: probe.connectMs },
+  });
 
   const up = probe.health.find((health) => health.up);
   const topics = bridgeHealthTopics(settings.topicPrefix);
@@ -78,7 +87,7 @@ export async function runDoctor(options: GetTokenOptions, onCheck: (check: Docto
   }
 
   const started = Date.now();
-  let token;
+  let token: DeviceToken;
   try {
     token = await requestToken(settings, options);
   } catch (error) {
@@ -93,8 +102,15 @@ export async function runDoctor(options: GetTokenOptions, onCheck: (check: Docto
     name: 'claims',
     status: left < SHORT_VALIDITY_MS ? 'warn' : 'ok',
     summary: `tenant ${token.tenant ?? '?'} at ${token.baseUrl}, user ${token.user ?? '?'}, valid for ${formatDuration(left)}`,
-    details: { tenant: token.tenant, user: token.user, baseUrl: token.baseUrl, expiresAt: token.expiresAt?.toISOString() },
-    ...(left < SHORT_VALIDITY_MS && { hint: "the tenant issues short-lived tokens: check the tenant's OAI-Secure session settings" }),
+    details: {
+      tenant: token.tenant,
+      user: token.user,
+      baseUrl: token.baseUrl,
+      expiresAt: token.expiresAt?.toISOString(),
+    },
+    ...(left < SHORT_VALIDITY_MS && {
+      hint: "the tenant issues short-lived tokens: check the tenant's OAI-Secure session settings",
+    }),
   });
   return checks;
 }

@@ -33,9 +33,13 @@ async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptio
     try {
       return await readFile(path);
     } catch (error) {
-      throw new C8yTokenError('usage', `cannot read the MQTT ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-        hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
-      });
+      throw new C8yTokenError(
+        'usage',
+        `cannot read the MQTT ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        {
+          hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
+        },
+      );
     }
   };
   const [ca, cert, key] = await Promise.all([
@@ -49,25 +53,43 @@ async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptio
 export function connectError(broker: string, error: Error | undefined): C8yTokenError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const detail = error?.message;
-  const make = (message: string, hint: string) => new C8yTokenError('connect', message, { hint, ...(detail && { detail }) });
+  const make = (message: string, hint: string) =>
+    new C8yTokenError('connect', message, { hint, ...(detail && { detail }) });
   switch (code) {
     case 'ECONNREFUSED':
-      return make(`could not connect to the MQTT broker at ${broker} (connection refused)`,
-        'is mosquitto running (`systemctl status mosquitto`)? check mqtt.client.host and mqtt.client.port in `tedge config list`');
+      return make(
+        `could not connect to the MQTT broker at ${broker} (connection refused)`,
+        'is mosquitto running (`systemctl status mosquitto`)? check mqtt.client.host and mqtt.client.port in `tedge config list`',
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return make(`could not resolve the MQTT broker host in ${broker}`, 'check --mqtt-host or mqtt.client.host in `tedge config list`');
+      return make(
+        `could not resolve the MQTT broker host in ${broker}`,
+        'check --mqtt-host or mqtt.client.host in `tedge config list`',
+      );
     default:
       break;
   }
   if (detail && /connack timeout/i.test(detail)) {
-    return make(`the MQTT broker at ${broker} did not accept the connection in time`, 'is the broker overloaded, or is a firewall dropping packets?');
+    return make(
+      `the MQTT broker at ${broker} did not accept the connection in time`,
+      'is the broker overloaded, or is a firewall dropping packets?',
+    );
   }
   if (detail && /not authorized|bad user name or password|identifier rejected/i.test(detail)) {
-    return make(`the MQTT broker at ${broker} refused the connection: ${detail}`, 'check the client certificate (--mqtt-cert, --mqtt-key)');
+    return make(
+      `the MQTT broker at ${broker} refused the connection: ${detail}`,
+      'check the client certificate (--mqtt-cert, --mqtt-key)',
+    );
   }
   if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(detail ?? '')) {
-    return make(`TLS connection to the MQTT broker at ${broker} failed: ${detail}`, 'check --mqtt-cafile, --mqtt-cert and --mqtt-key');
+    return make(
+      `TLS connection to the MQTT broker at ${broker} failed: ${detail}`,
+      'check --mqtt-cafile, --mqtt-cert and --mqtt-key',
+    );
   }
-  return make(`could not connect to the MQTT broker at ${broker}${detail ? `: ${detail}` : ''}`, 'is mosquitto running, and are host and port right?');
+  return make(
+    `could not connect to the MQTT broker at ${broker}${detail ? `: ${detail}` : ''}`,
+    'is mosquitto running, and are host and port right?',
+  );
 }

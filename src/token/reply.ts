@@ -12,7 +12,8 @@ export type Reply = { token: DeviceToken } | { ignored: string };
 export function parseReply(payload: Uint8Array, retained: boolean, nowMs: number = Date.now()): Reply {
   if (retained) return { ignored: 'retained message (a stale reply left on the broker)' };
   if (payload.length === 0) return { ignored: 'empty message' };
-  if (payload.length > MAX_REPLY_BYTES) return { ignored: `message of ${payload.length} bytes is too large for a token` };
+  if (payload.length > MAX_REPLY_BYTES)
+    return { ignored: `message of ${payload.length} bytes is too large for a token` };
   let text: string;
   try {
     text = utf8.decode(payload);
@@ -21,7 +22,8 @@ export function parseReply(payload: Uint8Array, retained: boolean, nowMs: number
   }
   const comma = text.indexOf(',');
   const messageId = comma === -1 ? text.trim() : text.slice(0, comma).trim();
-  if (messageId !== TOKEN_MESSAGE_ID) return { ignored: `message id '${printable(messageId)}' is not ${TOKEN_MESSAGE_ID}` };
+  if (messageId !== TOKEN_MESSAGE_ID)
+    return { ignored: `message id '${printable(messageId)}' is not ${TOKEN_MESSAGE_ID}` };
   const jwt = comma === -1 ? '' : text.slice(comma + 1).trim();
   if (jwt === '') return { ignored: `'${TOKEN_MESSAGE_ID}' message without a token` };
   let token: DeviceToken;

@@ -36,7 +36,10 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
   const broker = `${settings.host}:${settings.port}`;
   const requestTopic = `${settings.topicPrefix}/s/uat`;
   const replyTopic = `${settings.topicPrefix}/s/dat`;
-  const clientOptions = await brokerClientOptions(settings, Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs));
+  const clientOptions = await brokerClientOptions(
+    settings,
+    Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs),
+  );
   const { connect } = await import('mqtt');
   options.signal?.throwIfAborted();
 
@@ -89,9 +92,11 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       client.subscribe(replyTopic, { qos: 0 }, (error, granted) => {
         if (finished) return;
         if (error || granted?.[0]?.qos === 128) {
-          finish(new C8yTokenError('connect', `the broker at ${broker} refused the subscription to ${replyTopic}`, {
-            hint: 'check the broker\'s access control for this client',
-          }));
+          finish(
+            new C8yTokenError('connect', `the broker at ${broker} refused the subscription to ${replyTopic}`, {
+              hint: "check the broker's access control for this client",
+            }),
+          );
           return;
         }
         askForToken();
@@ -132,5 +137,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
 }
 
 function abortReason(signal: AbortSignal): C8yTokenError {
-  return signal.reason instanceof C8yTokenError ? signal.reason : new C8yTokenError('other', 'aborted', { cause: signal.reason });
+  return signal.reason instanceof C8yTokenError
+    ? signal.reason
+    : new C8yTokenError('other', 'aborted', { cause: signal.reason });
 }

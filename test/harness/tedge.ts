@@ -9,7 +9,9 @@ import { join } from 'node:path';
 export async function fakeTedge(settings: Record<string, string>): Promise<{ dir: string; callsFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-'));
   const callsFile = join(dir, 'calls');
-  const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n');
+  const lines = Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n');
   await writeFile(join(dir, 'config-list'), `${lines}\n`);
   const script = `#!/bin/sh
 echo "$*" >> '${callsFile}'
