@@ -5,6 +5,15 @@ import type { BrokerSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
 
 /**
+ * mqtt.js, loaded on first use so that commands which never reach the broker do not pay for it. mqtt is CommonJS:
+ * its default export (module.exports) is what both Node and the CLI bundle's lazy chunk provide; a code-split chunk
+ * has no named exports.
+ */
+export async function loadMqtt(): Promise<typeof import('mqtt').default> {
+  return (await import('mqtt')).default;
+}
+
+/**
  * mqtt.js options for one short-lived session with the local broker: MQTT 3.1.1, clean session, a random client id,
  * TLS when a CA file is configured, and no automatic reconnect (callers decide, bounded by their own deadline).
  */

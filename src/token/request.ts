@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
-import { brokerClientOptions, connectError } from '../mqtt/broker-connection.ts';
+import { brokerClientOptions, connectError, loadMqtt } from '../mqtt/broker-connection.ts';
 import type { DeviceToken } from './claims.ts';
 import { parseReply } from './reply.ts';
 
@@ -40,7 +40,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     settings,
     Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs),
   );
-  const { connect } = await import('mqtt');
+  const mqtt = await loadMqtt();
   options.signal?.throwIfAborted();
 
   return new Promise<DeviceToken>((resolve, reject) => {
@@ -52,7 +52,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     let reconnectTimer: NodeJS.Timeout | undefined;
 
     log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
-    const client: MqttClient = connect(clientOptions);
+    const client: MqttClient = mqtt.connect(clientOptions);
 
     const deadline = setTimeout(() => {
       const why = client.connected
