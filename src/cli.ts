@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import type { Shell } from './completion.ts';
 import type { GetTokenOptions } from './get-token.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
 import { verboseLogger } from './output.ts';
+import { describeProgram } from './program-spec.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
 import { parsePort, parsePositiveDuration } from './values.ts';
 
@@ -128,6 +130,20 @@ Examples:
     .action(async (flags: BrokerFlags & { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.ts');
       await doctor({ ...tokenOptions(flags), json: flags.json === true });
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish'] satisfies Shell[]))
+    .addHelpText('after', `
+Examples:
+  source <(c8y-token completion bash)                          # in ~/.bashrc
+  c8y-token completion zsh > "\${fpath[1]}/_c8y-token"          # then start a new zsh
+  c8y-token completion fish > ~/.config/fish/completions/c8y-token.fish`)
+    .action(async (shell: Shell) => {
+      const { completion } = await import('./commands/completion.ts');
+      await completion({ shell, program: describeProgram(program) });
     });
 
   return program;
