@@ -1,7 +1,10 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildProgram } from '../src/cli.ts';
+import { describeProgram } from '../src/program-spec.ts';
+import { manPage } from './man-page.ts';
 
 /** The repository root, from dist/scripts/ where the compiled script runs. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -9,6 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT_DIR = resolve(ROOT, 'dist/cli');
 /** Which source files and packages went into which output file; the tests read it to see what a command loads. */
 export const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
+export const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
 
 /** CommonJS dependencies (mqtt, commander) call require() for Node's built-in modules; ESM has none of its own. */
 const REQUIRE_SHIM =
@@ -35,3 +39,9 @@ const { metafile } = await build({
   logLevel: 'warning',
 });
 await writeFile(METAFILE, JSON.stringify(metafile, null, 2));
+
+const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
+// Reproducible builds (Debian's) set SOURCE_DATE_EPOCH; the page's date is then the source's, not the build's.
+const date = process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date();
+await mkdir(dirname(MAN_PAGE), { recursive: true });
+await writeFile(MAN_PAGE, manPage(describeProgram(buildProgram()), version, date));

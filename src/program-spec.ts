@@ -40,14 +40,15 @@ export interface ArgumentSpec extends ValueSpec {
 }
 
 export function describeProgram(program: Command): CommandSpec {
-  return describe(program, program.createHelp());
+  return describe(program, program.createHelp(), []);
 }
 
-function describe(command: Command, help: Help): CommandSpec {
-  const subcommands = help.visibleCommands(command);
+function describe(command: Command, help: Help, parents: string[]): CommandSpec {
+  const path = [...parents, command.name()];
   return {
     name: command.name(),
-    usage: help.commandUsage(command),
+    // commander's implicit help command has no parent: its usage would lack the program's name.
+    usage: command.parent ? help.commandUsage(command) : [...parents, help.commandUsage(command)].join(' '),
     description: help.commandDescription(command),
     summary: help.subcommandDescription(command),
     options: help.visibleOptions(command).map((option) => ({
@@ -62,15 +63,16 @@ function describe(command: Command, help: Help): CommandSpec {
       required: argument.required,
       variadic: argument.variadic,
     })),
-    commands: subcommands.map((subcommand) =>
-      // commander's implicit `help [command]` takes the name of a sibling command.
-      command.commands.includes(subcommand)
-        ? describe(subcommand, help)
+    commands: help.visibleCommands(command).map((subcommand) => {
+      const spec = describe(subcommand, help, path);
+      // commander's implicit `help [command]`, not among command.commands, takes the name of a sibling command.
+      return command.commands.includes(subcommand)
+        ? spec
         : withChoices(
-            describe(subcommand, help),
+            spec,
             command.commands.map((c) => c.name()),
-          ),
-    ),
+          );
+    }),
     epilog: helpText(command, 'afterHelp'),
   };
 }

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ROOT, runCli } from './harness/cli.ts';
+
+const MAN_PAGE = join(ROOT, 'dist/man/c8y-token.1');
+
+/** The page's text with roff's escapes undone: what a reader sees, line by line. */
+function pageText(): string {
+  return readFileSync(MAN_PAGE, 'utf8')
+    .replaceAll('\\-', '-')
+    .replaceAll('\\e', '\\')
+    .replaceAll('\\[u2026]', '…')
+    .replace(/^\\&/gm, '');
+}
+
+describe('the man page', () => {
+  for (const command of ['get', 'decode', 'doctor', 'completion']) {
+    test(`has every option and example of \`${command} --help\``, async () => {
+      const help = (await runCli([command, '--help'])).stdout;
+      const terms = [...help.matchAll(/^ {2}(-\S.*?)(?: {2}|$)/gm)].map((match) => match[1]!);
+      const examples = help.split('Examples:\n')[1]!.split('\n').filter(Boolean);
+      assert.ok(terms.length > 0 && examples.length > 0);
+      const text = pageText();
+      assert.match(text, new RegExp(`^\\.SS "c8y-token ${command} `, 'm'));
+      for (const line of [...terms.map((term) => `.B ${term}`), ...examples]) {
+        assert.ok(text.split('\n').includes(line), `missing from the man page: ${line}`);
+      }
+    });
+  }
+
+  const groff = spawnSync('groff', ['--version']).status === 0;
+  test('renders without warnings', { skip: !groff && 'groff is not installed' }, () => {
+    const result = spawnSync('groff', ['-man', '-ww', '-z', MAN_PAGE], { encoding: 'utf8' });
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, '');
+  });
+});
