@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { ROOT } from '../harness/cli.ts';
+
+const run = promisify(execFile);
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const dir = mkdtempSync(join(tmpdir(), 'c8y-token-npm-'));
+const prefix = join(dir, 'prefix');
+/** The machine's npm and this test's node first: the installed bin's `#!/usr/bin/env node` finds this node. */
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+let files: string[];
+
+before(async () => {
+  // npm run test:package has just built dist/; packing must not rebuild it under the running tests.
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: ROOT,
+    env,
+  });
+  const [pack] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  files = pack!.files.map((file) => file.path);
+  await run(
+    'npm',
+    ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, pack!.filename)],
+    {
+      env,
+    },
+  );
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the npm package', () => {
+  test('holds the bin, the bundled CLI, the library with its types and the man page, and nothing else', () => {
+    for (const file of [
+      'bin/c8y-token',
+      'dist/cli/c8y-token.js',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/man/c8y-token.1',
+    ]) {
+      assert.ok(files.includes(file), `${file} is in the package`);
+    }
+    const unexpected = files.filter(
+      (file) => !/^(bin\/|dist\/(cli|src|man)\/|package\.json$|README\.md$|LICENSE$)/.test(file),
+    );
+    assert.deepEqual(unexpected, []);
+  });
+
+  test('installed with npm install -g, c8y-token --version runs', async () => {
+    const { stdout } = await run(join(prefix, 'bin', 'c8y-token'), ['--version'], { env });
+    assert.equal(stdout, `${version}\n`);
+    assert.ok(existsSync(join(prefix, 'share/man/man1/c8y-token.1')), 'npm links the man page');
+  });
+
+  test('installed, the library imports by name, with types', async () => {
+    const lib = join(prefix, 'lib');
+    writeFileSync(
+      join(lib, 'check.ts'),
+      `import { C8yTokenError, getToken, type GetTokenOptions } from 'c8y-token';
+const options: GetTokenOptions = { timeoutMs: 1000 };
+export const check: [typeof getToken, GetTokenOptions, number] = [getToken, options, new C8yTokenError('usage', 'x').exitCode];
+`,
+    );
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--skipLibCheck', '--types', 'node'];
+    await run(process.execPath, [
+      tsc,
+      ...flags,
+      '--typeRoots',
+      join(ROOT, 'node_modules/@types'),
+      join(lib, 'check.ts'),
+    ]);
+    writeFileSync(join(lib, 'check.mjs'), "import { getToken } from 'c8y-token';\nconsole.log(typeof getToken);\n");
+    const { stdout } = await run(process.execPath, [join(lib, 'check.mjs')]);
+    assert.equal(stdout, 'function\n');
+  });
+
+  test("npx c8y-token runs the project's CLI", async () => {
+    const { stdout } = await run('npx', ['--no-install', 'c8y-token', '--version'], { cwd: ROOT, env });
+    assert.equal(stdout, `${version}\n`);
+  });
+});
