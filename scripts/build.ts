@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildProgram } from '../src/cli.ts';
 import { describeProgram } from '../src/program-spec.ts';
+import { thirdPartyLicenses } from './licenses.ts';
 import { manPage } from './man-page.ts';
 
 /** The repository root, from dist/scripts/ where the compiled script runs. */
@@ -11,8 +12,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Two levels below package.json, like dist/src/cli.js: src/cli.ts reads the version from '../../package.json'. */
 const OUT_DIR = resolve(ROOT, 'dist/cli');
 /** Which source files and packages went into which output file; the tests read it to see what a command loads. */
-export const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
-export const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
+const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
+const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
 
 /** CommonJS dependencies (mqtt, commander) call require() for Node's built-in modules; ESM has none of its own. */
 const REQUIRE_SHIM =
@@ -39,6 +40,7 @@ const { metafile } = await build({
   logLevel: 'warning',
 });
 await writeFile(METAFILE, JSON.stringify(metafile, null, 2));
+await writeFile(resolve(OUT_DIR, 'THIRD-PARTY-LICENSES'), await thirdPartyLicenses(metafile, ROOT));
 
 const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
 // Reproducible builds (Debian's) set SOURCE_DATE_EPOCH; the page's date is then the source's, not the build's.
