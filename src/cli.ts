@@ -3,10 +3,11 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import type { Shell } from './completion.ts';
 import type { GetTokenOptions } from './get-token.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
+import type { DataArg, DataKind } from './http/data.ts';
 import { verboseLogger } from './output.ts';
 import { describeProgram } from './program-spec.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
-import { parsePort, parsePositiveDuration } from './values.ts';
+import { parseCount, parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
 /** Options every command that talks to the broker shares, as commander hands them over. */
 interface BrokerFlags {
@@ -32,7 +33,26 @@ Exit codes:
   28  timed out waiting for the token
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
-function addBrokerOptions(command: Command): Command {
+/** curl's codes where curl has one, so that scripts written for curl read them alike. */
+const CURL_EXIT_CODES_HELP = `
+Exit codes:
+  0   success (an HTTP error status too, unless -f or --fail-with-body)
+  1   other error
+  2   usage error (unknown flag, bad value, unreadable file); refused path (/apps/, *.js)
+  6   could not resolve the tenant host
+  7   could not connect to the tenant or to the MQTT broker
+  22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
+  23  could not write the output
+  28  timed out (waiting for the token, --connect-timeout, --max-time)
+  35  TLS handshake with the tenant failed
+  47  more redirects than 50
+  60  the tenant's certificate is not trusted
+  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
+
+function addBrokerOptions(
+  command: Command,
+  verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+): Command {
   return command
     .option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)',
       (v) => parsePositiveDuration(v, '--timeout'), DEFAULT_TIMEOUT_MS)
@@ -46,7 +66,7 @@ function addBrokerOptions(command: Command): Command {
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
     .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)')
-    .option('--verbose', 'explain each step on stderr (never shows the token)');
+    .addOption(verbose);
 }
 
 /** Aborted by SIGINT or SIGTERM, so every wait ends at once and cleans up after itself. */
@@ -82,12 +102,13 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'c8y-token: ')) })
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', `${EXIT_CODES_HELP}
+    .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:
   export C8Y_TOKEN=$(c8y-token get)
   c8y-token get --format json
-  c8y-token decode`);
+  c8y-token decode
+  c8y-token curl /user/currentUser`);
 
   addBrokerOptions(program.command('get'))
     .description('ask the cloud bridge for a device token and print it on stdout')
@@ -132,6 +153,8 @@ Examples:
       await doctor({ ...tokenOptions(flags), json: flags.json === true });
     });
 
+  addCurlCommand(program);
+
   program
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish')
@@ -149,9 +172,124 @@ Examples:
   return program;
 }
 
+interface CurlFlags extends BrokerFlags {
+  url?: string;
+  request?: string;
+  header?: string[];
+  form?: string[];
+  get?: boolean;
+  include?: boolean;
+  head?: boolean;
+  output?: string;
+  writeOut?: string;
+  fail?: boolean;
+  failWithBody?: boolean;
+  silent?: boolean;
+  location?: boolean;
+  maxTime?: number;
+  connectTimeout?: number;
+  retry?: number;
+  retryDelay?: number;
+  insecure?: boolean;
+  cacert?: string;
+  paginate?: boolean;
+  pageSize?: number;
+  pretty?: boolean;
+  raw?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addCurlCommand(program: Command): void {
+  // curl joins -d, --data-binary, --data-raw and --json in command-line order, so all four fill one list.
+  const data: DataArg[] = [];
+  const dataOption = (flags: string, kind: DataKind, description: string) =>
+    new Option(flags, description).argParser((value: string) => {
+      data.push({ kind, value });
+      return data;
+    });
+  const verbose = new Option('-v, --verbose', 'show request and response headers (Authorization redacted) and how the token was fetched');
+
+  const command = program
+    .command('curl')
+    .description('call the Cumulocity REST API with the device token; the options mean what they mean in curl')
+    .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)')
+    .option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)')
+    .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
+    .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
+    .addOption(dataOption('-d, --data <data>', 'data', 'request body (repeatable, joined with &); @file or @- reads it, dropping newlines'))
+    .addOption(dataOption('--data-binary <data>', 'binary', 'request body; @file or @- reads it byte for byte'))
+    .addOption(dataOption('--data-raw <data>', 'raw', 'request body; a leading @ is just a character'))
+    .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
+    .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
+    .option('-G, --get', 'send the -d data in the query string of a GET')
+    .option('-i, --include', 'print the response headers before the body')
+    .option('-I, --head', 'send HEAD and print the response headers')
+    .option('-o, --output <file>', 'write the body to this file instead of stdout')
+    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{json} ...')
+    .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
+    .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
+    .option('-s, --silent', 'no progress bar, warnings or error messages')
+    .option('-S, --show-error', 'with -s: still print error messages')
+    .option('-L, --location', 'follow redirects (the token is never sent to another origin)')
+    .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
+    .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
+      (v) => parsePositiveDuration(v, '--connect-timeout'))
+    .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
+    .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
+      (v) => parseDuration(v, '--retry-delay'))
+    .option('-k, --insecure', "do not check the tenant's certificate")
+    .option('--cacert <file>', "trust this CA certificate (PEM) instead of the system's")
+    .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
+    .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
+    .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
+    .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
+  addBrokerOptions(command, verbose)
+    .addHelpText('after', `${CURL_EXIT_CODES_HELP}
+
+Examples:
+  c8y-token curl /user/currentUser
+  c8y-token curl '/inventory/managedObjects?type=c8y_Device' --paginate > devices.json
+  c8y-token curl -X PUT /inventory/managedObjects/1234 -d '{"c8y_Notes":"checked"}'
+  c8y-token curl /inventory/binaries -F 'object={"name":"log.txt","type":"text/plain"}' -F file=@log.txt
+  c8y-token curl -sf -o /dev/null -w '%{http_code}\\n' /inventory/managedObjects/1234`)
+    .action(async (path: string, flags: CurlFlags) => {
+      const { curl } = await import('./commands/curl.ts');
+      await curl({
+        ...tokenOptions(flags),
+        path,
+        url: flags.url,
+        method: flags.request,
+        headers: flags.header,
+        data,
+        form: flags.form,
+        get: flags.get,
+        head: flags.head,
+        include: flags.include,
+        output: flags.output,
+        writeOut: flags.writeOut,
+        fail: flags.fail,
+        failWithBody: flags.failWithBody,
+        silent: flags.silent,
+        verbose: flags.verbose,
+        location: flags.location,
+        maxTimeMs: flags.maxTime,
+        tenantConnectTimeoutMs: flags.connectTimeout,
+        retry: flags.retry,
+        retryDelayMs: flags.retryDelay,
+        insecure: flags.insecure,
+        cacert: flags.cacert,
+        paginate: flags.paginate,
+        pageSize: flags.pageSize,
+        pretty: flags.pretty ? true : flags.raw ? false : undefined,
+        userAgent: `c8y-token/${version()}`,
+      });
+    });
+}
+
 /** The one place where failures become exit codes and messages. */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const verbose = argv.includes('--verbose');
+  const reporting = { verbose: false, quiet: false };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     // A second signal means the user will not wait for the clean-up.
     if (interruption.signal.aborted) process.exit(EXIT_CODES[signal === 'SIGINT' ? 'sigint' : 'sigterm']);
@@ -159,22 +297,29 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const program = buildProgram().hook('preAction', (_, command) => {
+    const flags = command.opts<{ verbose?: boolean; silent?: boolean; showError?: boolean }>();
+    reporting.verbose = flags.verbose === true;
+    // curl's -s hides error messages, -S brings them back.
+    reporting.quiet = flags.silent === true && flags.showError !== true;
+  });
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (error) {
-    process.exitCode = reportError(error, verbose);
+    process.exitCode = reportError(error, reporting);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-function reportError(error: unknown, verbose: boolean): number {
+function reportError(error: unknown, { verbose, quiet }: { verbose: boolean; quiet: boolean }): number {
   if (error instanceof CommanderError) {
     // commander has already printed its message (or the help / version text).
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof C8yTokenError) {
+    if (quiet) return error.exitCode;
     const lines = [`c8y-token: ${error.message}`];
     if (error.hint) lines.push(`  ${error.hint}`);
     if (verbose && error.detail) lines.push(`  detail: ${error.detail}`);

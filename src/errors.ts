@@ -5,8 +5,16 @@
 export const EXIT_CODES = {
   other: 1,
   usage: 2,
+  /** The codes from here on are curl's, so that scripts written for curl read them alike. */
+  resolve: 6,
   connect: 7,
+  /** An HTTP status >= 400 with --fail, or any during --paginate. */
+  http: 22,
+  write: 23,
   timeout: 28,
+  tls: 35,
+  redirects: 47,
+  certificate: 60,
   /** Stopped by SIGINT or SIGTERM: 128 + the signal's number, as shells report it. */
   sigint: 130,
   sigterm: 143,

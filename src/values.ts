@@ -34,6 +34,7 @@ export function parsePort(text: string, option: string): number {
 }
 
 export function formatDuration(ms: number): string {
+  if (Math.abs(ms) < 1000) return `${Math.round(Math.abs(ms))}ms`;
   const total = Math.round(Math.abs(ms) / 1000);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
@@ -41,4 +42,12 @@ export function formatDuration(ms: number): string {
   if (h > 0) return `${h}h ${m}m`;
   if (m > 0) return `${m}m ${s}s`;
   return `${s}s`;
+}
+
+/** Parses a whole number from `min` to `max` (--retry, --page-size). */
+export function parseCount(text: string, option: string, min: number, max: number): number {
+  const value = /^\d{1,9}$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max))
+    throw usageError(`${option}: '${text}' is not a whole number from ${min} to ${max}`);
+  return value;
 }

@@ -12,7 +12,7 @@ describe('command line', () => {
     assert.equal(result.stdout, `${version}\n`);
   });
 
-  for (const command of ['get', 'decode']) {
+  for (const command of ['get', 'decode', 'curl']) {
     test(`${command} --help shows examples and exits 0`, async () => {
       const result = await runCli([command, '--help']);
       assert.equal(result.code, 0);
@@ -20,6 +20,12 @@ describe('command line', () => {
       assert.match(result.stdout, /Examples:/);
     });
   }
+
+  test('curl --help lists the exit codes curl uses', async () => {
+    const result = await runCli(['curl', '--help']);
+    for (const code of [6, 7, 22, 23, 28, 35, 47, 60]) assert.match(result.stdout, new RegExp(`^  ${code} `, 'm'));
+    assert.match(result.stdout, /c8y-token curl \/user\/currentUser/);
+  });
 
   const usageErrors: Array<[string, string[], RegExp]> = [
     ['an unknown flag', ['get', '--bogus'], /unknown option '--bogus'/],
@@ -30,6 +36,9 @@ describe('command line', () => {
     ['a port that is not a number', ['get', '--mqtt-port', 'http'], /--mqtt-port: 'http' is not a port number/],
     ['a missing option value', ['get', '--timeout'], /argument missing/],
     ['a bad port in the environment', ['get'], /TEDGE_MQTT_CLIENT_PORT: 'abc' is not a port number/],
+    ['curl without a path', ['curl'], /missing required argument 'path'/],
+    ['a bad --retry', ['curl', '/x', '--retry', 'often'], /--retry: 'often' is not a whole number from 0 to 1000/],
+    ['a zero --max-time', ['curl', '/x', '--max-time', '0'], /--max-time: must be greater than zero/],
   ];
   for (const [what, args, message] of usageErrors) {
     test(`${what} exits 2 with one clear line and nothing on stdout`, async () => {

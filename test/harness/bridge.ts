@@ -24,6 +24,8 @@ export interface BridgeOptions {
   junkFirst?: Array<string | Buffer>;
   /** Shape of the tokens issued. */
   token?: TokenShape;
+  /** Send the previous token again before each new one, as a cloud may while the old one is still valid. */
+  resendPrevious?: boolean;
 }
 
 /** A stand-in for thin-edge's cloud bridge: answers `<prefix>/s/uat` with `71,<JWT>` on `<prefix>/s/dat`. */
@@ -84,6 +86,8 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
       junkSent = true;
       for (const junk of bridge.junkFirst ?? []) await client.publishAsync(`${prefix}/s/dat`, junk, { qos: 0 });
     }
+    const previous = issued.at(-1);
+    if (bridge.resendPrevious && previous) await client.publishAsync(`${prefix}/s/dat`, `71,${previous}`, { qos: 0 });
     const token = await signToken(bridge.token);
     issued.push(token);
     await client.publishAsync(`${prefix}/s/dat`, `71,${token}`, { qos: 0 });

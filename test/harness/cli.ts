@@ -68,3 +68,25 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
 export function brokerEnv(broker: { host: string; port: number }): Record<string, string> {
   return { TEDGE_MQTT_CLIENT_HOST: broker.host, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
 }
+
+/**
+ * Runs the real bin/c8y-token on a pseudo-terminal (util-linux `script`), for what happens only when stdout or stderr
+ * is a terminal. stdout and stderr arrive mixed in `output`, with the terminal's \r\n line ends.
+ * Resolves undefined when `script` is not there to provide the terminal.
+ */
+export async function runCliInTerminal(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string } | undefined> {
+  const command = [process.execPath, BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { ...baseEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  return new Promise((resolvePromise) => {
+    child.once('error', () => resolvePromise(undefined));
+    child.once('close', (code) => resolvePromise({ code, output: Buffer.concat(output).toString('utf8') }));
+  });
+}

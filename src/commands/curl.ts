@@ -1,0 +1,7 @@
+import { curl as request, type CurlOptions } from '../http/curl.ts';
+
+export type CurlCommandOptions = CurlOptions;
+
+export async function curl(options: CurlCommandOptions): Promise<void> {
+  await request(options, process);
+}

@@ -1,0 +1,77 @@
+import { C8yTokenError, usageError } from '../errors.ts';
+import { statusError } from './failures.ts';
+import type { HttpRequest } from './request.ts';
+import { send, type Exchange, type SendOptions } from './send.ts';
+
+/** Cumulocity's largest page. */
+export const MAX_PAGE_SIZE = 2000;
+/** Without it Cumulocity sends 5 items a page; 1000 keeps requests few and a page's memory small. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
+/** Properties of a Cumulocity collection response that are not its items. */
+const NOT_ITEMS = new Set(['statistics', 'self', 'next', 'prev']);
+
+export interface PaginateOptions extends SendOptions {
+  /** `pageSize` for the first request when its query string has none. */
+  pageSize?: number | undefined;
+  /** Called with each page's response and its size in bytes, for -w. */
+  onPage?: ((exchange: Exchange, bytes: number) => void) | undefined;
+}
+
+/**
+ * Yields the items of a Cumulocity collection, page after page, following the `next` links until a page has no items
+ * or fewer than its page size. Only one page is held in memory at a time. `next` links are followed on the request's
+ * own origin: the token never goes where a response points.
+ */
+export async function* paginate(
+  request: HttpRequest,
+  options: PaginateOptions,
+): AsyncGenerator<unknown, void, undefined> {
+  if (request.method !== 'GET' || request.body)
+    throw usageError('--paginate works only with GET requests without a body');
+  let url = new URL(request.url);
+  if (!url.searchParams.has('pageSize')) {
+    url.search = `${url.search ? `${url.search}&` : '?'}pageSize=${options.pageSize ?? DEFAULT_PAGE_SIZE}`;
+  }
+  for (;;) {
+    const exchange = await send({ ...request, url }, options);
+    const text = await exchange.body.text();
+    options.onPage?.(exchange, Buffer.byteLength(text));
+    if (exchange.status < 200 || exchange.status >= 300)
+      throw statusError(exchange.status, exchange.method, exchange.url, text);
+    const page = parsePage(text, exchange);
+    const key = collectionKey(page, exchange);
+    const items = page[key] as unknown[];
+    yield* items;
+    const statistics = page.statistics as { pageSize?: unknown } | undefined;
+    const pageSize = Number(statistics?.pageSize ?? url.searchParams.get('pageSize'));
+    if (items.length === 0 || items.length < pageSize || typeof page.next !== 'string') return;
+    const next = new URL(page.next, exchange.url);
+    url = new URL(`${next.pathname}${next.search}`, exchange.url.origin);
+  }
+}
+
+function parsePage(text: string, exchange: Exchange): Record<string, unknown> {
+  try {
+    const page: unknown = JSON.parse(text);
+    if (page !== null && typeof page === 'object' && !Array.isArray(page)) return page as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new C8yTokenError(
+    'other',
+    `--paginate: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
+  );
+}
+
+/** The one array property of a collection: `managedObjects`, `measurements`, `events`, `alarms`, `operations`, ... */
+export function collectionKey(page: Record<string, unknown>, exchange: Pick<Exchange, 'url'>): string {
+  const keys = Object.keys(page).filter((key) => !NOT_ITEMS.has(key) && Array.isArray(page[key]));
+  if (keys.length !== 1) {
+    throw usageError(
+      `--paginate: ${exchange.url.pathname} is not a collection (${keys.length === 0 ? 'no' : 'more than one'} array of items in its answer)`,
+      'use --paginate on collections such as /inventory/managedObjects, /measurement/measurements or /alarm/alarms',
+    );
+  }
+  return keys[0]!;
+}

@@ -1,0 +1,119 @@
+import { text } from 'node:stream/consumers';
+import { usageError } from '../errors.ts';
+import { bufferInput, type BufferedInput, type RequestBody } from './body.ts';
+import { dataBody, type DataArg } from './data.ts';
+import { multipartBody, parseFormArg } from './multipart.ts';
+
+export type Header = [name: string, value: string];
+
+/** A request as curl's options describe it. */
+export interface RequestSpec {
+  /** -X: the method; kept on redirects, as curl does. */
+  method?: string | undefined;
+  /** -H: `Name: value`; `Name:` removes a header c8y-token would send; `Name;` sends it empty. */
+  headers?: string[] | undefined;
+  /** -d, --data-binary, --data-raw, --json, in command-line order. */
+  data?: DataArg[] | undefined;
+  /** -F: multipart form parts. */
+  form?: string[] | undefined;
+  /** -G: the data goes into the query string of a GET. */
+  get?: boolean | undefined;
+  /** -I: HEAD. */
+  head?: boolean | undefined;
+  userAgent?: string | undefined;
+}
+
+/** The request minus its URL, which needs the token's issuer; bodies are checked before any token is fetched. */
+export interface PreparedRequest {
+  method: string;
+  methodForced: boolean;
+  headers: Header[];
+  body: RequestBody | undefined;
+  /** -G: the data, for the query string. */
+  query: string | undefined;
+}
+
+export interface HttpRequest extends Omit<PreparedRequest, 'query'> {
+  url: URL;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `stdin` is read (up to the replay limit) only when a body option names `@-`. */
+export async function prepareRequest(
+  spec: RequestSpec,
+  stdin: () => Promise<BufferedInput> = () => bufferInput(process.stdin),
+): Promise<PreparedRequest> {
+  const data = spec.data ?? [];
+  const form = spec.form ?? [];
+  if (data.length > 0 && form.length > 0) throw conflict('-d/--data/--json and -F/--form');
+  if (spec.head && (form.length > 0 || (data.length > 0 && !spec.get))) throw conflict('-I/--head and a request body');
+  if (spec.get && form.length > 0) throw conflict('-G/--get and -F/--form');
+
+  let body: RequestBody | undefined;
+  let query: string | undefined;
+  if (form.length > 0) {
+    body = await multipartBody(form.map(parseFormArg), stdin);
+  } else if (data.length > 0) {
+    const built = await dataBody(data, stdin);
+    if (spec.get) query = await readAll(built);
+    else body = built;
+  }
+
+  const method = spec.method ?? (spec.head ? 'HEAD' : body ? 'POST' : 'GET');
+  const defaults: Header[] = [
+    ['User-Agent', spec.userAgent ?? 'c8y-token'],
+    ['Accept', 'application/json'],
+    ...(body ? [['Content-Type', body.contentType] as Header] : []),
+  ];
+  return {
+    method,
+    methodForced: spec.method !== undefined,
+    headers: mergeHeaders(defaults, spec.headers ?? []),
+    body,
+    query,
+  };
+}
+
+export function requestAt(prepared: PreparedRequest, url: URL): HttpRequest {
+  const { query, ...request } = prepared;
+  const target = new URL(url);
+  if (query) target.search = target.search ? `${target.search}&${query}` : `?${query}`;
+  return { ...request, url: target };
+}
+
+/** curl's rule: a header given with -H replaces the one c8y-token would send under the same name. */
+function mergeHeaders(defaults: Header[], args: string[]): Header[] {
+  const given = args.map(parseHeaderArg);
+  const named = new Set(given.map(([name]) => name.toLowerCase()));
+  const headers = defaults.filter(([name]) => !named.has(name.toLowerCase()));
+  for (const [name, value] of given) if (value !== undefined) headers.push([name, value]);
+  return headers;
+}
+
+function parseHeaderArg(arg: string): [string, string | undefined] {
+  const match = /^([^:;]*)([:;])(.*)$/s.exec(arg);
+  const name = match?.[1]?.trim() ?? '';
+  if (!match || !TOKEN.test(name) || /[\r\n]/.test(match[3]!) || (match[2] === ';' && match[3]!.trim() !== '')) {
+    throw usageError(
+      `-H: '${arg}' is not a header`,
+      "use 'Name: value'; 'Name:' to leave a header out; 'Name;' for an empty one",
+    );
+  }
+  const value = match[3]!.trim();
+  if (match[2] === ';') return [name, ''];
+  return [name, value === '' ? undefined : value];
+}
+
+export function hasHeader(headers: Header[], name: string): boolean {
+  return headers.some(([n]) => n.toLowerCase() === name.toLowerCase());
+}
+
+async function readAll(body: RequestBody): Promise<string> {
+  const { body: content } = await body.open();
+  return Buffer.isBuffer(content) ? content.toString('utf8') : text(content);
+}
+
+function conflict(what: string) {
+  return usageError(`${what} cannot be combined`, 'curl allows one request method: pick one way to send data');
+}

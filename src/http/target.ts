@@ -1,0 +1,107 @@
+import { usageError } from '../errors.ts';
+import type { DeviceToken } from '../token/claims.ts';
+
+export interface BaseUrl {
+  url: URL;
+  /** Set when an override sends the token to a host other than its issuer (custom domains do that legitimately). */
+  warning: string | undefined;
+}
+
+/** The tenant's base URL: `override` (--url), else $C8Y_URL, else the token's issuer. */
+export function chooseBaseUrl(override: string | undefined, env: NodeJS.ProcessEnv, token: DeviceToken): BaseUrl {
+  const fromEnv = env.C8Y_URL?.trim() ? env.C8Y_URL.trim() : undefined;
+  const [given, origin] = override !== undefined ? [override, '--url'] : [fromEnv, 'C8Y_URL'];
+  if (given === undefined) {
+    if (!token.baseUrl)
+      throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
+    return { url: parseBaseUrl(token.baseUrl, "the token's issuer"), warning: undefined };
+  }
+  const url = parseBaseUrl(given, origin);
+  const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
+  const warning =
+    issuer !== undefined && issuer !== url.hostname
+      ? `warning: ${origin} sends the token to ${url.hostname}, not to its issuer ${issuer}`
+      : undefined;
+  return { url, warning };
+}
+
+function parseBaseUrl(text: string, origin: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(
+      `${origin}: '${text}' is not a URL`,
+      'use the tenant URL, e.g. https://t12345.eu-latest.cumulocity.com',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usageError(`${origin}: '${text}' is not an http or https URL`);
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
+
+/**
+ * The URL to request: `path` relative to the base URL (query string included), or an absolute URL on the base URL's
+ * own origin. The token is never sent to any other origin.
+ */
+export function targetUrl(base: URL, path: string): URL {
+  let url: URL;
+  if (ABSOLUTE.test(path)) {
+    try {
+      url = new URL(path);
+    } catch {
+      throw usageError(`'${path}' is not a URL`);
+    }
+    if (url.origin !== base.origin) {
+      throw usageError(
+        `refusing to send the token to ${url.origin}: the tenant is ${base.origin}`,
+        'pass a path on the tenant (/inventory/managedObjects), or --url to name the tenant',
+      );
+    }
+  } else {
+    url = joinPath(base, path);
+  }
+  assertAllowedPath(url);
+  return url;
+}
+
+/** Concatenated, not resolved: resolving `//host/x` against the base would leave its origin. */
+function joinPath(base: URL, path: string): URL {
+  const url = new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${path.startsWith('/') ? '' : '/'}${path}`);
+  if (url.origin !== base.origin) throw usageError(`'${path}' is not a path on the tenant`);
+  return url;
+}
+
+/** Checks the path alone, before the token (and so the base URL) is known: a refused path must not even cost one. */
+export function assertAllowedRequestPath(path: string): void {
+  let url: URL;
+  try {
+    url = ABSOLUTE.test(path) ? new URL(path) : joinPath(new URL('https://tenant.invalid'), path);
+  } catch {
+    throw usageError(`'${path}' is neither a path nor a URL`);
+  }
+  assertAllowedPath(url);
+}
+
+/** Cumulocity revokes a device token used on its web applications: such paths are never requested. */
+export function assertAllowedPath(url: URL): void {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A malformed escape is sent as it is; the raw path is checked.
+  }
+  path = path.replace(/\/{2,}/g, '/').toLowerCase();
+  if (path === '/apps' || path.startsWith('/apps/') || path.endsWith('.js')) {
+    throw usageError(
+      `refusing to request ${url.pathname}: Cumulocity revokes a device token used on its web applications (/apps/, *.js)`,
+      'device tokens are for the REST API: /inventory, /measurement, /event, /alarm, /devicecontrol, /user/currentUser',
+    );
+  }
+}
