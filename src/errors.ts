@@ -37,3 +37,8 @@ export class C8yTokenError extends Error {
 export function usageError(message: string, hint?: string): C8yTokenError {
   return new C8yTokenError('usage', message, hint === undefined ? {} : { hint });
 }
+
+/** The error an aborted wait rejects with: the signal's reason when it is ours (SIGINT, SIGTERM), else a generic one. */
+export function abortError(signal: AbortSignal): C8yTokenError {
+  return signal.reason instanceof C8yTokenError ? signal.reason : new C8yTokenError('other', 'aborted', { cause: signal.reason });
+}

@@ -39,3 +39,8 @@ export function formatDuration(ms: number): string {
   if (m > 0) return `${m}m ${s}s`;
   return `${s}s`;
 }
+
+/** "15s", "0.5s": a timeout as the user gave it, give or take the milliseconds spent before the wait began. */
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
