@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { GetTokenOptions } from './get-token.ts';
+import { DEFAULT_MIN_VALIDITY_MS, type GetTokenOptions } from './get-token.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
 import { verboseLogger } from './output.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
-import { parsePort, parsePositiveDuration } from './values.ts';
+import { parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
 /** Options every command that talks to the broker shares, as commander hands them over. */
 interface BrokerFlags {
@@ -18,6 +18,9 @@ interface BrokerFlags {
   configDir?: string;
   timeout: number;
   republish: number;
+  /** false with --no-cache. */
+  cache: boolean;
+  minValidity: number;
   verbose?: boolean;
 }
 
@@ -44,6 +47,9 @@ function addBrokerOptions(command: Command): Command {
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
     .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)')
+    .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
+      .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
+    .option('--no-cache', 'neither reuse a cached token nor cache the new one')
     .option('--verbose', 'explain each step on stderr (never shows the token)');
 }
 
@@ -64,6 +70,8 @@ function tokenOptions(flags: BrokerFlags): GetTokenOptions {
     configDir: flags.configDir,
     timeoutMs: flags.timeout,
     republishMs: flags.republish,
+    cache: flags.cache,
+    minValidity: flags.minValidity,
     log: verboseLogger(flags.verbose === true),
   };
 }
@@ -85,7 +93,8 @@ export function buildProgram(): Command {
 Examples:
   export C8Y_TOKEN=$(c8y-token get)
   c8y-token get --format json
-  c8y-token decode`);
+  c8y-token decode
+  c8y-token cache status`);
 
   addBrokerOptions(program.command('get'))
     .description('ask the cloud bridge for a device token and print it on stdout')
@@ -114,6 +123,17 @@ Examples:
       const { decode } = await import('./commands/decode.ts');
       await decode({ ...tokenOptions(flags), token });
     });
+
+  const cache = program.command('cache').description('show or clear the cached tokens');
+  for (const [action, description] of [
+    ['status', "show each cached token's broker, tenant, user and remaining validity (never the token)"],
+    ['clear', 'remove every cached token'],
+  ] as const) {
+    cache.command(action).description(description).action(async () => {
+      const { cache: run } = await import('./commands/cache.ts');
+      await run({ action });
+    });
+  }
 
   return program;
 }
