@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_MIN_VALIDITY_MS, type GetTokenOptions } from './get-token.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
 import { verboseLogger } from './output.ts';
+import { SHELLS, type Shell } from './shell/variables.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
 import { parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
@@ -24,6 +25,11 @@ interface BrokerFlags {
   verbose?: boolean;
 }
 
+/** `env` and `exec` (and every command that calls the tenant) take the tenant URL override. */
+interface UrlFlags {
+  url?: string;
+}
+
 const EXIT_CODES_HELP = `
 Exit codes:
   0   success
@@ -31,6 +37,7 @@ Exit codes:
   2   usage error (unknown flag, bad value)
   7   could not connect to the MQTT broker
   28  timed out waiting for the token
+  126 exec: the command cannot be run; 127 exec: command not found
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
 function addBrokerOptions(command: Command): Command {
@@ -53,8 +60,28 @@ function addBrokerOptions(command: Command): Command {
     .option('--verbose', 'explain each step on stderr (never shows the token)');
 }
 
+function addUrlOption(command: Command): Command {
+  return command.option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)');
+}
+
 /** Aborted by SIGINT or SIGTERM, so every wait ends at once and cleans up after itself. */
 const interruption = new AbortController();
+const INTERRUPTING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function interrupt(signal: (typeof INTERRUPTING_SIGNALS)[number]): void {
+  const kind = signal === 'SIGINT' ? 'sigint' : 'sigterm';
+  // A second signal means the user will not wait for the clean-up.
+  if (interruption.signal.aborted) process.exit(EXIT_CODES[kind]);
+  interruption.abort(new C8yTokenError(kind, `interrupted by ${signal}`));
+}
+
+/** `exec` stops listening once its command runs: the signals are then forwarded to the command. */
+function listenForInterruptions(listen: boolean): void {
+  for (const signal of INTERRUPTING_SIGNALS) {
+    if (listen) process.on(signal, interrupt);
+    else process.off(signal, interrupt);
+  }
+}
 
 /** Turns commander's flags into the library's options: the library never sees argv's shape. */
 function tokenOptions(flags: BrokerFlags): GetTokenOptions {
@@ -83,6 +110,7 @@ function version(): string {
 
 export function buildProgram(): Command {
   const program = new Command('c8y-token')
+    .enablePositionalOptions()
     .description('Get the Cumulocity device token (JWT) from thin-edge.io, and call the Cumulocity REST API with it')
     .version(version(), '-V, --version')
     .exitOverride()
@@ -94,6 +122,8 @@ Examples:
   export C8Y_TOKEN=$(c8y-token get)
   c8y-token get --format json
   c8y-token decode
+  eval "$(c8y-token env)"
+  c8y-token exec -- ./script-that-uses-C8Y_TOKEN.sh
   c8y-token cache status`);
 
   addBrokerOptions(program.command('get'))
@@ -124,6 +154,36 @@ Examples:
       await decode({ ...tokenOptions(flags), token });
     });
 
+  addUrlOption(addBrokerOptions(program.command('env')))
+    .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(SHELLS).default('sh'))
+    .addHelpText('after', `
+Examples:
+  eval "$(c8y-token env)"
+  c8y-token env --shell fish | source
+  curl -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"`)
+    .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
+      const { env } = await import('./commands/env.ts');
+      await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
+    });
+
+  addUrlOption(addBrokerOptions(program.command('exec')))
+    .description('run a command with C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER in its environment')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .passThroughOptions()
+    .addHelpText('after', `
+Signals are forwarded to the command; the exit code is the command's (128 + the signal's number when a signal
+ended it), or 126/127 when it cannot be run or is not found.
+
+Examples:
+  c8y-token exec -- sh -c 'curl -sf -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"'
+  c8y-token exec --profile second -- ./upload.sh`)
+    .action(async (words: string[], flags: BrokerFlags & UrlFlags) => {
+      const { exec } = await import('./commands/exec.ts');
+      const [command, ...args] = words as [string, ...string[]];
+      await exec({ ...tokenOptions(flags), url: flags.url, command, args, onSpawn: () => listenForInterruptions(false) });
+    });
+
   const cache = program.command('cache').description('show or clear the cached tokens');
   for (const [action, description] of [
     ['status', "show each cached token's broker, tenant, user and remaining validity (never the token)"],
@@ -141,20 +201,13 @@ Examples:
 /** The one place where failures become exit codes and messages. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const verbose = argv.includes('--verbose');
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    // A second signal means the user will not wait for the clean-up.
-    if (interruption.signal.aborted) process.exit(EXIT_CODES[signal === 'SIGINT' ? 'sigint' : 'sigterm']);
-    interruption.abort(new C8yTokenError(signal === 'SIGINT' ? 'sigint' : 'sigterm', `interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  listenForInterruptions(true);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error, verbose);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    listenForInterruptions(false);
   }
 }
 

@@ -7,6 +7,9 @@ export const EXIT_CODES = {
   usage: 2,
   connect: 7,
   timeout: 28,
+  /** `exec`: the command cannot be run, or does not exist (as sh and env(1) report it). */
+  commandNotExecutable: 126,
+  commandNotFound: 127,
   /** Stopped by SIGINT or SIGTERM: 128 + the signal's number, as shells report it. */
   sigint: 130,
   sigterm: 143,

@@ -3,6 +3,15 @@ export { cacheDirectory } from './cache/location.ts';
 export { clearTokenCache, listCachedTokens, type CacheContents } from './cache/manage.ts';
 export type { CacheEntry, CacheKey, StoredEntry } from './cache/store.ts';
 export {
+  getTokenVariables,
+  shellExports,
+  tokenVariables,
+  type Shell,
+  type TokenVariables,
+  type TokenVariablesOptions,
+} from './shell/variables.ts';
+export { tenantUrl, type TenantUrl } from './tenant-url.ts';
+export {
   resolveSettings,
   type BrokerSettings,
   type ResolvedSettings,
