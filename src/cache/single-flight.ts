@@ -47,10 +47,13 @@ export async function cachedRequest(
   let waitingFor: number | undefined;
 
   const reusable = async (): Promise<DeviceToken | undefined> => {
-    const cached = await readEntry(dir, key);
+    const stored = await readEntry(dir, key);
+    const cached = stored && 'token' in stored ? stored.token : undefined;
     const first = initial === undefined;
     initial ??= { token: cached?.token };
-    if (!cached || unusableReason(cached) !== undefined) return undefined;
+    const problem = stored && 'problem' in stored ? stored.problem : cached && unusableReason(cached);
+    if (problem && first) log(`ignoring the cached entry: ${problem}`);
+    if (!cached || problem) return undefined;
     if (cached.token === options.exclude) {
       log('evicting the cached token the tenant refused');
       await evictEntry(dir, key, cached.token);

@@ -33,15 +33,17 @@ function entryPath(dir: string, key: CacheKey): string {
   return join(dir, `${entryBaseName(key)}${ENTRY_SUFFIX}`);
 }
 
-/** The cached token for a broker and bridge; undefined when there is none or it is unusable (corrupt, foreign, unreadable). */
-export async function readEntry(dir: string, key: CacheKey): Promise<DeviceToken | undefined> {
+/** The cached token for a broker and bridge: undefined when there is none, else the token or why it cannot be used. */
+export async function readEntry(dir: string, key: CacheKey): Promise<{ token: DeviceToken } | { problem: string } | undefined> {
   const stored = await readStored(entryPath(dir, key));
-  if (!('entry' in stored)) return undefined;
+  if (!stored || 'problem' in stored) return stored;
   const { entry } = stored;
-  return entry.host === key.host && entry.port === key.port && entry.topicPrefix === key.topicPrefix ? entry.token : undefined;
+  const matches = entry.host === key.host && entry.port === key.port && entry.topicPrefix === key.topicPrefix;
+  return matches ? { token: entry.token } : { problem: 'it was written for another broker or bridge' };
 }
 
-async function readStored(file: string): Promise<StoredEntry> {
+/** Undefined when there is no such file. */
+async function readStored(file: string): Promise<StoredEntry | undefined> {
   let text: string;
   try {
     // Never follow a link planted in place of an entry.
@@ -53,7 +55,8 @@ async function readStored(file: string): Promise<StoredEntry> {
       await handle.close();
     }
   } catch (error) {
-    return { file, problem: `unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? undefined : { file, problem: `unreadable (${code ?? 'error'})` };
   }
   try {
     const data = JSON.parse(text) as Record<string, unknown>;
@@ -95,13 +98,15 @@ export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken,
 
 /** Removes the entry if it still holds this token: another process may already have replaced it with a good one. */
 export async function evictEntry(dir: string, key: CacheKey, token: string): Promise<void> {
-  if ((await readEntry(dir, key))?.token === token) await unlink(entryPath(dir, key)).catch(() => {});
+  const cached = await readEntry(dir, key);
+  if (cached && 'token' in cached && cached.token.token === token) await unlink(entryPath(dir, key)).catch(() => {});
 }
 
 /** Every entry in the cache directory, usable or not, in a stable order. */
 export async function listEntries(dir: string): Promise<StoredEntry[]> {
   const names = (await readdir(dir)).filter((name) => name.endsWith(ENTRY_SUFFIX)).sort();
-  return Promise.all(names.map((name) => readStored(join(dir, name))));
+  const entries = await Promise.all(names.map((name) => readStored(join(dir, name))));
+  return entries.filter((entry) => entry !== undefined);
 }
 
 /** Removes every entry, and temporary files left by a process killed while writing; returns how many entries went. */
