@@ -48,7 +48,8 @@ export function tempCacheDir(): string {
  * cache unless options.env sets C8Y_TOKEN_CACHE_DIR (to share one) or removes it (to test the default location).
  */
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> & { child: ChildProcess } {
-  const env: Record<string, string> = { ...baseEnv(), C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
+  const base = baseEnv();
+  const env: Record<string, string> = { ...base, C8Y_TOKEN_CACHE_DIR: join(base.HOME!, 'token-cache') };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
