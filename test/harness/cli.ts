@@ -68,7 +68,13 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), options.killAfterMs ?? 30_000);
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the whole group has exited meanwhile
+      }
+    }, options.killAfterMs ?? 30_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(killer);
