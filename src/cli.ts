@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
-import type { Shell } from './completion.ts';
-import type { GetTokenOptions } from './get-token.ts';
+import type { Shell as CompletionShell } from './completion.ts';
+import { DEFAULT_MIN_VALIDITY_MS, type GetTokenOptions } from './get-token.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
 import type { DataArg, DataKind } from './http/data.ts';
 import { verboseLogger } from './output.ts';
 import { describeProgram } from './program-spec.ts';
+import { SHELLS, type Shell } from './shell/variables.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
 import { parseCount, parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
@@ -21,7 +22,15 @@ interface BrokerFlags {
   configDir?: string;
   timeout: number;
   republish: number;
+  /** false with --no-cache. */
+  cache: boolean;
+  minValidity: number;
   verbose?: boolean;
+}
+
+/** `env` and `exec` (and every command that calls the tenant) take the tenant URL override. */
+interface UrlFlags {
+  url?: string;
 }
 
 const EXIT_CODES_HELP = `
@@ -31,6 +40,7 @@ Exit codes:
   2   usage error (unknown flag, bad value)
   7   could not connect to the MQTT broker
   28  timed out waiting for the token
+  126 exec: the command cannot be run; 127 exec: command not found
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
 /** curl's codes where curl has one, so that scripts written for curl read them alike. */
@@ -66,11 +76,34 @@ function addBrokerOptions(
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
     .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)')
+    .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
+      .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
+    .option('--no-cache', 'neither reuse a cached token nor cache the new one')
     .addOption(verbose);
+}
+
+function addUrlOption(command: Command): Command {
+  return command.option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)');
 }
 
 /** Aborted by SIGINT or SIGTERM, so every wait ends at once and cleans up after itself. */
 const interruption = new AbortController();
+const INTERRUPTING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function interrupt(signal: (typeof INTERRUPTING_SIGNALS)[number]): void {
+  const kind = signal === 'SIGINT' ? 'sigint' : 'sigterm';
+  // A second signal means the user will not wait for the clean-up.
+  if (interruption.signal.aborted) process.exit(EXIT_CODES[kind]);
+  interruption.abort(new C8yTokenError(kind, `interrupted by ${signal}`));
+}
+
+/** `exec` stops listening once its command runs: the signals are then forwarded to the command. */
+function listenForInterruptions(listen: boolean): void {
+  for (const signal of INTERRUPTING_SIGNALS) {
+    if (listen) process.on(signal, interrupt);
+    else process.off(signal, interrupt);
+  }
+}
 
 /** Turns commander's flags into the library's options: the library never sees argv's shape. */
 function tokenOptions(flags: BrokerFlags): GetTokenOptions {
@@ -86,6 +119,8 @@ function tokenOptions(flags: BrokerFlags): GetTokenOptions {
     configDir: flags.configDir,
     timeoutMs: flags.timeout,
     republishMs: flags.republish,
+    cache: flags.cache,
+    minValidity: flags.minValidity,
     log: verboseLogger(flags.verbose === true),
   };
 }
@@ -97,6 +132,7 @@ function version(): string {
 
 export function buildProgram(): Command {
   const program = new Command('c8y-token')
+    .enablePositionalOptions()
     .description('Get the Cumulocity device token (JWT) from thin-edge.io, and call the Cumulocity REST API with it')
     .version(version(), '-V, --version')
     .exitOverride()
@@ -108,7 +144,11 @@ Examples:
   export C8Y_TOKEN=$(c8y-token get)
   c8y-token get --format json
   c8y-token decode
-  c8y-token curl /user/currentUser`);
+  c8y-token curl /user/currentUser
+
+  eval "$(c8y-token env)"
+  c8y-token exec -- ./script-that-uses-C8Y_TOKEN.sh
+  c8y-token cache status`);
 
   addBrokerOptions(program.command('get'))
     .description('ask the cloud bridge for a device token and print it on stdout')
@@ -155,16 +195,57 @@ Examples:
 
   addCurlCommand(program);
 
+  addUrlOption(addBrokerOptions(program.command('env')))
+    .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(SHELLS).default('sh'))
+    .addHelpText('after', `
+Examples:
+  eval "$(c8y-token env)"
+  c8y-token env --shell fish | source
+  curl -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"`)
+    .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
+      const { env } = await import('./commands/env.ts');
+      await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
+    });
+
+  addUrlOption(addBrokerOptions(program.command('exec')))
+    .description('run a command with C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER in its environment')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .passThroughOptions()
+    .addHelpText('after', `
+Signals are forwarded to the command; the exit code is the command's (128 + the signal's number when a signal
+ended it), or 126/127 when it cannot be run or is not found.
+
+Examples:
+  c8y-token exec -- sh -c 'curl -sf -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"'
+  c8y-token exec --profile second -- ./upload.sh`)
+    .action(async (words: string[], flags: BrokerFlags & UrlFlags) => {
+      const { exec } = await import('./commands/exec.ts');
+      const [command, ...args] = words as [string, ...string[]];
+      await exec({ ...tokenOptions(flags), url: flags.url, command, args, onSpawn: () => listenForInterruptions(false) });
+    });
+
+  const cache = program.command('cache').description('show or clear the cached tokens');
+  for (const [action, description] of [
+    ['status', "show each cached token's broker, tenant, user and remaining validity (never the token)"],
+    ['clear', 'remove every cached token'],
+  ] as const) {
+    cache.command(action).description(description).action(async () => {
+      const { cache: run } = await import('./commands/cache.ts');
+      await run({ action });
+    });
+  }
+
   program
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish')
-    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish'] satisfies Shell[]))
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish'] satisfies CompletionShell[]))
     .addHelpText('after', `
 Examples:
   source <(c8y-token completion bash)                          # in ~/.bashrc
   c8y-token completion zsh > "\${fpath[1]}/_c8y-token"          # then start a new zsh
   c8y-token completion fish > ~/.config/fish/completions/c8y-token.fish`)
-    .action(async (shell: Shell) => {
+    .action(async (shell: CompletionShell) => {
       const { completion } = await import('./commands/completion.ts');
       await completion({ shell, program: describeProgram(program) });
     });
@@ -172,8 +253,7 @@ Examples:
   return program;
 }
 
-interface CurlFlags extends BrokerFlags {
-  url?: string;
+interface CurlFlags extends BrokerFlags, UrlFlags {
   request?: string;
   header?: string[];
   form?: string[];
@@ -214,7 +294,6 @@ function addCurlCommand(program: Command): void {
     .command('curl')
     .description('call the Cumulocity REST API with the device token; the options mean what they mean in curl')
     .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)')
-    .option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)')
     .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
     .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
     .addOption(dataOption('-d, --data <data>', 'data', 'request body (repeatable, joined with &); @file or @- reads it, dropping newlines'))
@@ -244,7 +323,7 @@ function addCurlCommand(program: Command): void {
     .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
     .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
-  addBrokerOptions(command, verbose)
+  addUrlOption(addBrokerOptions(command, verbose))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:
@@ -290,13 +369,7 @@ Examples:
 /** The one place where failures become exit codes and messages. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const reporting = { verbose: false, quiet: false };
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    // A second signal means the user will not wait for the clean-up.
-    if (interruption.signal.aborted) process.exit(EXIT_CODES[signal === 'SIGINT' ? 'sigint' : 'sigterm']);
-    interruption.abort(new C8yTokenError(signal === 'SIGINT' ? 'sigint' : 'sigterm', `interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  listenForInterruptions(true);
   const program = buildProgram().hook('preAction', (_, command) => {
     const flags = command.opts<{ verbose?: boolean; silent?: boolean; showError?: boolean }>();
     reporting.verbose = flags.verbose === true;
@@ -308,8 +381,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   } catch (error) {
     process.exitCode = reportError(error, reporting);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    listenForInterruptions(false);
   }
 }
 

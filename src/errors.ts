@@ -15,6 +15,9 @@ export const EXIT_CODES = {
   tls: 35,
   redirects: 47,
   certificate: 60,
+  /** `exec`: the command cannot be run, or does not exist (as sh and env(1) report it). */
+  commandNotExecutable: 126,
+  commandNotFound: 127,
   /** Stopped by SIGINT or SIGTERM: 128 + the signal's number, as shells report it. */
   sigint: 130,
   sigterm: 143,
@@ -44,4 +47,11 @@ export class C8yTokenError extends Error {
 
 export function usageError(message: string, hint?: string): C8yTokenError {
   return new C8yTokenError('usage', message, hint === undefined ? {} : { hint });
+}
+
+/** The error an aborted wait rejects with: the signal's reason when it is ours (SIGINT, SIGTERM), else a generic one. */
+export function abortError(signal: AbortSignal): C8yTokenError {
+  return signal.reason instanceof C8yTokenError
+    ? signal.reason
+    : new C8yTokenError('other', 'aborted', { cause: signal.reason });
 }

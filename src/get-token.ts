@@ -1,13 +1,52 @@
+import { cacheDirectory } from './cache/location.ts';
+import { cachedRequest } from './cache/single-flight.ts';
 import { resolveSettings, type ResolveOptions, type SettingsInput } from './config.ts';
+import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
-import { requestToken, type RequestOptions } from './token/request.ts';
+import { DEFAULT_TIMEOUT_MS, requestToken, type RequestOptions } from './token/request.ts';
+import { parseDuration } from './values.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
+  /** Environment for the settings and the cache location (default: process.env). */
   env?: ResolveOptions['env'];
+  /** Reuse a cached token and store new ones (default true); false neither reads nor writes the cache. */
+  cache?: boolean;
+  /**
+   * Reuse a cached token only while it stays valid at least this long (default 5 minutes). A number is milliseconds,
+   * like timeoutMs; a string is a duration as on the command line ('300', '30s', '5m', '1h'; a bare number is seconds).
+   */
+  minValidity?: number | string;
 }
 
-/** Resolves the broker settings as the CLI does and asks the cloud bridge for a fresh device token. */
+export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
+
+/**
+ * Resolves the broker settings as the CLI does, and returns the cached device token for that broker and bridge when
+ * it stays valid long enough, else asks the cloud bridge for a new one (once, however many processes ask at the
+ * same time) and caches it. With `exclude`, a cached token equal to it is evicted and a new one is asked for.
+ */
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
-  const settings = await resolveSettings(options, options.env ? { env: options.env } : {});
-  return requestToken(settings, options);
+  const env = options.env ?? process.env;
+  const minValidityMs = minValidity(options.minValidity);
+  const settings = await resolveSettings(options, { env });
+  if (options.cache === false) return requestToken(settings, options);
+  return cachedRequest(
+    settings,
+    {
+      dir: cacheDirectory(env),
+      minValidityMs,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      exclude: options.exclude,
+      signal: options.signal,
+      log: options.log ?? (() => {}),
+    },
+    (timeoutMs) => requestToken(settings, { ...options, timeoutMs }),
+  );
+}
+
+function minValidity(value: number | string | undefined): number {
+  if (value === undefined) return DEFAULT_MIN_VALIDITY_MS;
+  if (typeof value === 'string') return parseDuration(value, 'minValidity');
+  if (!(value >= 0)) throw usageError(`minValidity: ${value} is not a duration in milliseconds`);
+  return value;
 }

@@ -1,4 +1,16 @@
-export { getToken, type GetTokenOptions } from './get-token.ts';
+export { DEFAULT_MIN_VALIDITY_MS, getToken, type GetTokenOptions } from './get-token.ts';
+export { cacheDirectory } from './cache/location.ts';
+export { clearTokenCache, listCachedTokens, type CacheContents } from './cache/manage.ts';
+export type { CacheEntry, CacheKey, StoredEntry } from './cache/store.ts';
+export {
+  getTokenVariables,
+  shellExports,
+  tokenVariables,
+  type Shell,
+  type TokenVariables,
+  type TokenVariablesOptions,
+} from './shell/variables.ts';
+export { tenantUrl, type TenantUrl } from './tenant-url.ts';
 export {
   resolveSettings,
   type BrokerSettings,

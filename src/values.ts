@@ -51,3 +51,8 @@ export function parseCount(text: string, option: string, min: number, max: numbe
     throw usageError(`${option}: '${text}' is not a whole number from ${min} to ${max}`);
   return value;
 }
+
+/** "15s", "0.5s": a timeout as the user gave it, give or take the milliseconds spent before the wait began. */
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}

@@ -12,7 +12,7 @@ describe('command line', () => {
     assert.equal(result.stdout, `${version}\n`);
   });
 
-  for (const command of ['get', 'decode', 'curl']) {
+  for (const command of ['get', 'decode', 'curl', 'env', 'exec']) {
     test(`${command} --help shows examples and exits 0`, async () => {
       const result = await runCli([command, '--help']);
       assert.equal(result.code, 0);

@@ -46,7 +46,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
 
   test('completes commands, their options and option values', () => {
     assert.deepEqual(complete('g'), ['get']);
-    assert.deepEqual(complete(''), ['get', 'decode', 'doctor', 'curl', 'completion', 'help']);
+    assert.deepEqual(complete(''), ['get', 'decode', 'doctor', 'curl', 'env', 'exec', 'cache', 'completion', 'help']);
     assert.deepEqual(complete('--v'), ['--version']);
     assert.deepEqual(complete('get', '--f'), ['--format']);
     assert.deepEqual(complete('get', '--format', ''), ['token', 'json', 'header']);

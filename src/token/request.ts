@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../config.ts';
-import { C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError } from '../errors.ts';
 import { brokerClientOptions, connectError, loadMqtt } from '../mqtt/broker-connection.ts';
+import { formatSeconds } from '../values.ts';
 import type { DeviceToken } from './claims.ts';
 import { parseReply } from './reply.ts';
 
@@ -59,7 +60,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
         ? `no usable reply on ${replyTopic}`
         : `the connection to the broker at ${broker} was lost and could not be restored`;
       finish(
-        new C8yTokenError('timeout', `no token received within ${timeoutMs / 1000}s (${why})`, {
+        new C8yTokenError('timeout', `no token received within ${formatSeconds(timeoutMs)} (${why})`, {
           hint:
             'check that tedge-mapper-c8y is running and connected (`tedge connect c8y --test`) ' +
             'and that the device uses certificate authentication (a basic-auth device gets no token)',
@@ -67,7 +68,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       );
     }, timeoutMs);
 
-    const onAbort = () => finish(abortReason(options.signal!));
+    const onAbort = () => finish(abortError(options.signal!));
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const finish = (outcome: DeviceToken | C8yTokenError) => {
@@ -134,10 +135,4 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       reconnectTimer = setTimeout(() => client.reconnect(), RECONNECT_DELAY_MS);
     });
   });
-}
-
-function abortReason(signal: AbortSignal): C8yTokenError {
-  return signal.reason instanceof C8yTokenError
-    ? signal.reason
-    : new C8yTokenError('other', 'aborted', { cause: signal.reason });
 }

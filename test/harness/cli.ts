@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from dist/test/harness/ where the compiled harness runs. */
@@ -20,6 +21,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Kill the CLI after this long: a hung command fails its test instead of the whole suite. */
   killAfterMs?: number;
+  /** The CLI's umask (default: the test runner's). */
+  umask?: number;
 }
 
 /**
@@ -35,20 +38,43 @@ export function baseEnv(): Record<string, string> {
   };
 }
 
-/** Runs the real bin/c8y-token as a user would; `child` is there to send it signals. */
+/** A fresh, empty directory for a token cache that several runs share. */
+export function tempCacheDir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'c8y-token-cache-')), 'cache');
+}
+
+/**
+ * Runs the real bin/c8y-token as a user would; `child` is there to send it signals. Each run has its own empty token
+ * cache unless options.env sets C8Y_TOKEN_CACHE_DIR (to share one) or removes it (to test the default location).
+ */
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> & { child: ChildProcess } {
-  const env: Record<string, string> = baseEnv();
+  const base = baseEnv();
+  const env: Record<string, string> = { ...base, C8Y_TOKEN_CACHE_DIR: join(base.HOME!, 'token-cache') };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+  // spawn() forks synchronously: the child inherits the umask set here, and nothing else runs before it is restored.
+  const umask = options.umask === undefined ? undefined : process.umask(options.umask);
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    // Its own process group, so that a hung run is killed with everything it started (exec's commands).
+    child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', detached: true });
+  } finally {
+    if (umask !== undefined) process.umask(umask);
+  }
   const result = new Promise<RunResult>((resolvePromise, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 30_000);
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the whole group has exited meanwhile
+      }
+    }, options.killAfterMs ?? 30_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(killer);
@@ -62,6 +88,22 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
     child.stdin.end(options.input ?? '');
   });
   return Object.assign(result, { child });
+}
+
+/** Everything the stream has given so far, to wait for a child's output while it runs. */
+export function collect(stream: NodeJS.ReadableStream): () => string {
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return () => text;
+}
+
+/** Polls until the condition holds; throws after `timeoutMs` so that a broken feature fails its test instead of hanging. */
+export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
+    await sleep(20);
+  }
 }
 
 /** Environment pointing the CLI at a test broker through thin-edge's own overrides. */

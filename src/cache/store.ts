@@ -1,0 +1,137 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { abortError } from '../errors.ts';
+import { decodeToken, type DeviceToken } from '../token/claims.ts';
+
+/** One cache entry per broker and bridge: a device with two cloud profiles has two tokens. */
+export interface CacheKey {
+  host: string;
+  port: number;
+  topicPrefix: string;
+}
+
+export interface CacheEntry extends CacheKey {
+  token: DeviceToken;
+}
+
+/** What a file in the cache directory holds; `problem` says why an entry cannot be used (it is then replaced). */
+export type StoredEntry = { file: string } & ({ entry: CacheEntry } | { problem: string });
+
+const ENTRY_SUFFIX = '.json';
+const TEMP_SUFFIX = '.tmp';
+/** A device token is 1-2 KiB: a much larger file is not one of ours. */
+const MAX_ENTRY_BYTES = 64 * 1024;
+
+/** The file name for a broker and bridge: a hash, so that host names never become paths. */
+export function entryBaseName(key: CacheKey): string {
+  return createHash('sha256').update(`${key.host}\0${key.port}\0${key.topicPrefix}`).digest('hex').slice(0, 32);
+}
+
+function entryPath(dir: string, key: CacheKey): string {
+  return join(dir, `${entryBaseName(key)}${ENTRY_SUFFIX}`);
+}
+
+/** The cached token for a broker and bridge: undefined when there is none, else the token or why it cannot be used. */
+export async function readEntry(
+  dir: string,
+  key: CacheKey,
+): Promise<{ token: DeviceToken } | { problem: string } | undefined> {
+  const stored = await readStored(entryPath(dir, key));
+  if (!stored || 'problem' in stored) return stored;
+  const { entry } = stored;
+  const matches = entry.host === key.host && entry.port === key.port && entry.topicPrefix === key.topicPrefix;
+  return matches ? { token: entry.token } : { problem: 'it was written for another broker or bridge' };
+}
+
+/** Undefined when there is no such file. */
+async function readStored(file: string): Promise<StoredEntry | undefined> {
+  let text: string;
+  try {
+    // Never follow a link planted in place of an entry.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      if ((await handle.stat()).size > MAX_ENTRY_BYTES) return { file, problem: 'too large to be a cached token' };
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? undefined : { file, problem: `unreadable (${code ?? 'error'})` };
+  }
+  try {
+    const data = JSON.parse(text) as Record<string, unknown>;
+    const { host, port, topicPrefix, token } = data;
+    if (
+      typeof host !== 'string' ||
+      typeof port !== 'number' ||
+      typeof topicPrefix !== 'string' ||
+      typeof token !== 'string'
+    ) {
+      return { file, problem: 'not a cache entry' };
+    }
+    return { file, entry: { host, port, topicPrefix, token: decodeToken(token) } };
+  } catch {
+    return { file, problem: 'corrupt' };
+  }
+}
+
+/**
+ * Writes the entry atomically (a private temporary file renamed over the old entry), so that a reader sees the old
+ * token or the new one, never half a file. When the signal is aborted first, nothing is left behind.
+ */
+export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken, signal?: AbortSignal): Promise<void> {
+  const file = entryPath(dir, key);
+  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  const content = `${JSON.stringify({ host: key.host, port: key.port, topicPrefix: key.topicPrefix, token: token.token })}\n`;
+  let renamed = false;
+  try {
+    const handle = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      // The creation mode is masked by the umask; fchmod is not.
+      await handle.chmod(0o600);
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    if (signal?.aborted) throw abortError(signal);
+    await rename(temp, file);
+    renamed = true;
+  } finally {
+    if (!renamed) await unlink(temp).catch(() => {});
+  }
+}
+
+/** Removes the entry if it still holds this token: another process may already have replaced it with a good one. */
+export async function evictEntry(dir: string, key: CacheKey, token: string): Promise<void> {
+  const cached = await readEntry(dir, key);
+  if (cached && 'token' in cached && cached.token.token === token) await unlink(entryPath(dir, key)).catch(() => {});
+}
+
+/** Every entry in the cache directory, usable or not, in a stable order. */
+export async function listEntries(dir: string): Promise<StoredEntry[]> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith(ENTRY_SUFFIX)).sort();
+  const entries = await Promise.all(names.map((name) => readStored(join(dir, name))));
+  return entries.filter((entry) => entry !== undefined);
+}
+
+/** Removes every entry, and temporary files left by a process killed while writing; returns how many entries went. */
+export async function clearEntries(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith(ENTRY_SUFFIX) && !name.endsWith(TEMP_SUFFIX)) continue;
+    try {
+      await unlink(join(dir, name));
+      if (name.endsWith(ENTRY_SUFFIX)) removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return removed;
+}

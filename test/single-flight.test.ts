@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { access, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { entryBaseName } from '../src/cache/store.ts';
+import { startBridge, type Bridge, type BridgeOptions } from './harness/bridge.ts';
+import { startBroker, type Broker } from './harness/broker.ts';
+import { brokerEnv, collect, runCli, tempCacheDir, waitFor, type RunResult } from './harness/cli.ts';
+
+let broker: Broker;
+
+before(async () => {
+  broker = await startBroker();
+});
+after(async () => {
+  await broker.stop();
+});
+
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;
+
+/** One test's world: its own bridge prefix (so it counts only its own requests) and its own cache directory. */
+interface Scene {
+  bridge: Bridge;
+  cacheDir: string;
+  lockFile: string;
+  /** `c8y-token get` on this scene's bridge and cache. */
+  get(...args: string[]): ReturnType<typeof runCli>;
+  /** A `get` that holds the lock, waiting on a silent bridge until it is signalled. */
+  holder(): Promise<{ child: ChildProcess; result: Promise<RunResult> }>;
+}
+
+async function inScene(
+  topicPrefix: string,
+  options: BridgeOptions,
+  body: (scene: Scene) => Promise<void>,
+): Promise<void> {
+  const bridge = await startBridge(broker, { topicPrefix, ...options });
+  const cacheDir = tempCacheDir();
+  const env = { ...brokerEnv(broker), C8Y_TOKEN_CACHE_DIR: cacheDir };
+  const get = (...args: string[]) =>
+    runCli(['get', '--topic-prefix', topicPrefix, ...args], { env, killAfterMs: 60_000 });
+  const scene: Scene = {
+    bridge,
+    cacheDir,
+    lockFile: join(cacheDir, `${entryBaseName({ host: broker.host, port: broker.port, topicPrefix })}.lock`),
+    get,
+    async holder() {
+      const run = get('--timeout', '60');
+      await waitFor(() => bridge.requests > 0);
+      // Not the run itself: a promise returned from an async function would be awaited.
+      return { child: run.child, result: run };
+    },
+  };
+  try {
+    await body(scene);
+  } finally {
+    await bridge.stop();
+  }
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+describe('single-flight: one token request however many processes ask', () => {
+  test('30 concurrent `get` on an empty cache: at most 2 requests, and all 30 print a valid token', async () => {
+    await inScene('crowd', { latencyMs: 1500 }, async ({ bridge, cacheDir, get }) => {
+      const results = await Promise.all(Array.from({ length: 30 }, () => get('--timeout', '30')));
+      for (const result of results) {
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, JWT);
+        assert.ok(bridge.issued.includes(result.stdout.trim()), 'each token printed is one the bridge issued');
+      }
+      assert.ok(bridge.requests >= 1 && bridge.requests <= 2, `token requests: ${bridge.requests}`);
+      assert.deepEqual(
+        (await readdir(cacheDir)).filter((name) => !name.endsWith('.json')),
+        [],
+        'no lock left behind',
+      );
+    });
+  });
+
+  test('a holder killed with SIGKILL leaves a stale lock that the next process takes over', async () => {
+    await inScene('killed', { silent: true }, async ({ bridge, lockFile, get, holder }) => {
+      const killed = await holder();
+      killed.child.kill('SIGKILL');
+      assert.equal((await killed.result).signal, 'SIGKILL');
+      assert.ok(await exists(lockFile), 'the killed holder left its lock');
+
+      bridge.options.silent = false;
+      const next = await get('--timeout', '10', '--verbose');
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stderr, /taking over a stale lock: its holder \(pid \d+\) has died/);
+      assert.equal(next.stdout, `${bridge.issued.at(-1)}\n`);
+      assert.ok(!(await exists(lockFile)));
+    });
+  });
+
+  const staleLocks: Array<[string, (pid: number) => object, RegExp]> = [
+    [
+      'its holder should have given up by now',
+      (pid) => ({ pid, started: null, until: Date.now() - 1000, id: 'a' }),
+      /should have given up/,
+    ],
+    [
+      'its pid now belongs to another process',
+      (pid) => ({ pid, started: '1', until: Date.now() + 60_000, id: 'b' }),
+      /is gone: that pid now belongs to another process/,
+    ],
+    ['it is unreadable and old', () => ({}), /unreadable/],
+  ];
+  for (const [index, [why, record, message]] of staleLocks.entries()) {
+    test(`a lock is stale when ${why}`, async () => {
+      await inScene(`stale-${index}`, {}, async ({ bridge, cacheDir, lockFile, get }) => {
+        await mkdir(cacheDir, { mode: 0o700 });
+        // A live process (this test runner) that cannot be the holder.
+        await writeFile(lockFile, JSON.stringify(record(process.pid)));
+        const aMinuteAgo = new Date(Date.now() - 60_000);
+        await utimes(lockFile, aMinuteAgo, aMinuteAgo);
+        const result = await get('--timeout', '1', '--verbose');
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, message);
+        assert.equal(bridge.requests, 1);
+      });
+    });
+  }
+
+  test('waiters wait for the holder at most --timeout, and stop at once on a signal', async () => {
+    await inScene('held', { silent: true }, async ({ bridge, cacheDir, lockFile, get, holder }) => {
+      const held = await holder();
+      const waiter = await get('--timeout', '1');
+      assert.equal(waiter.code, 28, waiter.stderr);
+      assert.equal(waiter.stdout, '');
+      assert.match(
+        waiter.stderr,
+        new RegExp(
+          `no token received within 1s: another c8y-token process \\(pid ${held.child.pid}\\) is still asking`,
+        ),
+      );
+      assert.equal(bridge.requests, 1, 'the waiter did not ask the bridge');
+
+      const interrupted = get('--timeout', '60', '--verbose');
+      const stderr = collect(interrupted.child.stderr!);
+      await waitFor(() => /waiting for process/.test(stderr()));
+      interrupted.child.kill('SIGTERM');
+      const result = await interrupted;
+      assert.equal(result.code, 143, result.stderr);
+      assert.ok(await exists(lockFile), "a waiter leaves the holder's lock alone");
+
+      held.child.kill('SIGINT');
+      assert.equal((await held.result).code, 130);
+      assert.deepEqual(await readdir(cacheDir), [], 'an interrupted holder removes its lock and writes nothing');
+    });
+  });
+});
