@@ -44,6 +44,10 @@ export async function acquireLock(path: string, until: number): Promise<HeldLock
     );
     try {
       await handle.writeFile(content);
+    } catch (error) {
+      // An empty lock (a full disk) would hold the others off until it is old enough to count as stale.
+      await unlink(path).catch(() => {});
+      throw error;
     } finally {
       await handle.close();
     }
