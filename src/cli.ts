@@ -56,6 +56,7 @@ Exit codes:
   28  timed out (waiting for the token, --connect-timeout, --max-time)
   35  TLS handshake with the tenant failed
   47  more redirects than 50
+  56  the connection broke before the response was complete
   60  the tenant's certificate is not trusted
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 

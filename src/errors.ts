@@ -14,6 +14,8 @@ export const EXIT_CODES = {
   timeout: 28,
   tls: 35,
   redirects: 47,
+  /** The connection broke while the response was on its way (reset, or closed before the whole body came). */
+  receive: 56,
   certificate: 60,
   /** `exec`: the command cannot be run, or does not exist (as sh and env(1) report it). */
   commandNotExecutable: 126,

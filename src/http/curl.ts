@@ -4,7 +4,7 @@ import { C8yTokenError, usageError } from '../errors.ts';
 import { getToken, type GetTokenOptions } from '../get-token.ts';
 import type { DeviceToken } from '../token/claims.ts';
 import { bufferInput, type BufferedInput } from './body.ts';
-import { statusError } from './failures.ts';
+import { receiving, statusError } from './failures.ts';
 import { paginate } from './paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
@@ -156,16 +156,20 @@ async function transfer(
       const exchange = await send(request, sendOptions);
       record(info, exchange);
       const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
-      if (failed && !options.failWithBody)
-        throw statusError(exchange.status, exchange.method, exchange.url, await exchange.body.text());
-      const written = await writeResponse(exchange, sink, {
-        include: options.include === true || options.head === true,
-        pretty,
-        progress:
-          toFile && !options.silent && streams.stderr.isTTY
-            ? (total) => progressMeter(streams.stderr, total)
-            : undefined,
-      });
+      if (failed && !options.failWithBody) {
+        const body = await receiving(exchange.url, () => exchange.body.text());
+        throw statusError(exchange.status, exchange.method, exchange.url, body);
+      }
+      const written = await receiving(exchange.url, () =>
+        writeResponse(exchange, sink, {
+          include: options.include === true || options.head === true,
+          pretty,
+          progress:
+            toFile && !options.silent && streams.stderr.isTTY
+              ? (total) => progressMeter(streams.stderr, total)
+              : undefined,
+        }),
+      );
       info.sizeDownload = written.size;
       if (failed) throw statusError(exchange.status, exchange.method, exchange.url, written.start.toString('utf8'));
     }

@@ -3,6 +3,8 @@ import { C8yTokenError, type ErrorKind } from '../errors.ts';
 
 const RESOLVE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 const CONNECT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EADDRNOTAVAIL']);
+/** The connection broke after it was made: reset by the peer, or closed before the response was complete. */
+const BROKEN = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'UND_ERR_SOCKET']);
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 /** OpenSSL's verification failures: the peer's certificate is not trusted for this host (curl's 60). */
 const CERTIFICATE = new Set([
@@ -51,6 +53,13 @@ export function transferError(error: unknown, url: URL): C8yTokenError {
       'the tenant or the network is slow: try a longer --connect-timeout or --max-time, or --retry',
     );
   }
+  if (BROKEN.has(code)) {
+    return make(
+      'receive',
+      `the connection to ${url.host} broke before the response was complete (${code})`,
+      'the tenant, a proxy or the network closed it: try again',
+    );
+  }
   if (CERTIFICATE.has(code)) {
     return make(
       'certificate',
@@ -70,6 +79,15 @@ export function transferError(error: unknown, url: URL): C8yTokenError {
     `request to ${url.origin} failed: ${code || failure?.message || 'unknown error'}`,
     'add --verbose for detail',
   );
+}
+
+/** Reads a response body: a connection that breaks midway is reported like one that breaks before the response. */
+export async function receiving<T>(url: URL, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw transferError(error, url);
+  }
 }
 
 /** The error for an HTTP status >= 400: Cumulocity's own `error` and `message` say what went wrong. */

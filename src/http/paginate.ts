@@ -1,5 +1,5 @@
 import { C8yTokenError, usageError } from '../errors.ts';
-import { statusError } from './failures.ts';
+import { receiving, statusError } from './failures.ts';
 import type { HttpRequest } from './request.ts';
 import { send, type Exchange, type SendOptions } from './send.ts';
 
@@ -35,7 +35,7 @@ export async function* paginate(
   }
   for (;;) {
     const exchange = await send({ ...request, url }, options);
-    const text = await exchange.body.text();
+    const text = await receiving(exchange.url, () => exchange.body.text());
     options.onPage?.(exchange, Buffer.byteLength(text));
     if (exchange.status < 200 || exchange.status >= 300)
       throw statusError(exchange.status, exchange.method, exchange.url, text);
@@ -61,6 +61,7 @@ function parsePage(text: string, exchange: Exchange): Record<string, unknown> {
   throw new C8yTokenError(
     'other',
     `--paginate: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
+    { hint: 'run it without --paginate to see the answer' },
   );
 }
 

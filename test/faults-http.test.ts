@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { sendJson } from './harness/tenant.ts';
+
+let f: CurlFixture;
+let dir: string;
+
+before(async () => {
+  f = await startCurlFixture();
+  dir = await mkdtemp(join(tmpdir(), 'c8y-token-faults-'));
+});
+after(() => f.stop());
+beforeEach(() => f.tenant.reset());
+
+const NO_TRACE = /\n\s+at /;
+
+/** Announces `length` bytes, sends `sent` of them, then breaks the connection: a TCP reset, or a plain close. */
+function breakMidBody(path: string, length: number, sent: number, how: 'reset' | 'close'): void {
+  f.tenant.route('GET', path, (_, response) => {
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(length) });
+    response.write(Buffer.alloc(sent, 'x'), () =>
+      how === 'reset' ? response.socket!.resetAndDestroy() : response.socket!.destroy(),
+    );
+  });
+}
+
+/** A collection whose page 2 is `second` (one item a page). */
+function collectionWithSecondPage(second: (response: ServerResponse) => void): void {
+  f.tenant.route('GET', '/event/events', (request, response) => {
+    if (new URL(request.url, f.tenant.url).searchParams.get('currentPage') === '2') return second(response);
+    sendJson(response, 200, {
+      events: [{ id: 'e1' }],
+      statistics: { pageSize: 1 },
+      next: `${f.tenant.url}/event/events?currentPage=2`,
+    });
+  });
+}
+
+describe('faults between the CLI and the tenant', () => {
+  test('a connection reset midway through the body: exit 56 with one clear line, no crash', async () => {
+    breakMidBody('/reset', 100_000, 5000, 'reset');
+    const result = await f.curl(['/reset']);
+    assert.equal(result.code, 56, result.stderr);
+    assert.match(
+      result.stderr,
+      /^c8y-token: the connection to 127\.0\.0\.1:\d+ broke before the response was complete \((ECONNRESET|UND_ERR_SOCKET)\)\n {2}\S.*\n$/,
+    );
+    assert.match(result.stdout, /^x*$/, 'at most the part of the body that came, as curl does');
+  });
+
+  test('a connection closed before the announced length, to -o: exit 56; -w reports it', async () => {
+    breakMidBody('/short', 100_000, 5000, 'close');
+    const result = await f.curl(['/short', '-o', join(dir, 'short'), '-w', '%{exitcode}']);
+    assert.equal(result.code, 56, result.stderr);
+    assert.equal(result.stdout, '56');
+    assert.doesNotMatch(result.stderr, NO_TRACE);
+  });
+
+  test('a connection reset before any response: exit 56', async () => {
+    f.tenant.route('GET', '/reset-early', (_, response) => {
+      response.socket!.resetAndDestroy();
+    });
+    const result = await f.curl(['/reset-early']);
+    assert.equal(result.code, 56, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.doesNotMatch(result.stderr, NO_TRACE);
+  });
+
+  test('--paginate: a reset on page 2 is exit 56 and leaves the array unclosed', async () => {
+    collectionWithSecondPage((response) => {
+      response.socket!.resetAndDestroy();
+    });
+    const result = await f.curl(['/event/events', '--paginate']);
+    assert.equal(result.code, 56, result.stderr);
+    assert.equal(result.stdout, '[\n{"id":"e1"}');
+  });
+
+  test('--paginate: a page that is not JSON is exit 1 with one clear line; the array is left unclosed', async () => {
+    f.tenant.route('GET', '/alarm/alarms', (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"alarms":[{"id":"a1"},');
+    });
+    const first = await f.curl(['/alarm/alarms', '--paginate']);
+    assert.equal(first.code, 1, first.stderr);
+    assert.equal(first.stdout, '');
+    assert.match(first.stderr, /^c8y-token: --paginate: GET \/alarm\/alarms did not answer with a JSON object\n/);
+    assert.doesNotMatch(first.stderr, NO_TRACE);
+
+    collectionWithSecondPage((response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+    });
+    const later = await f.curl(['/event/events', '--paginate']);
+    assert.equal(later.code, 1, later.stderr);
+    assert.equal(later.stdout, '[\n{"id":"e1"}');
+  });
+
+  test('a body far larger than the memory the CLI uses is streamed to -o', async () => {
+    const size = 256 * 1024 * 1024;
+    f.tenant.route('GET', '/large', async (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      for (let sent = 0; sent < size; sent += chunk.length) {
+        if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
+      }
+      response.end();
+    });
+    f.tenant.route('GET', '/small', (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(1024, 7));
+    });
+    // The CLI's peak resident memory, written by a module preloaded into it: its own resourceUsage() as it exits.
+    const peakRss = async (path: string, output: string) => {
+      const rssFile = join(dir, `rss-${path.slice(1)}`);
+      const preload = `import{writeFileSync}from'node:fs';process.on('exit',()=>writeFileSync('${rssFile}',String(process.resourceUsage().maxRSS*1024)))`;
+      const result = await f.curl([path, '-o', output, '-w', '%{size_download}'], {
+        env: { NODE_OPTIONS: `--import=data:text/javascript,${preload}` },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      return { size: Number(result.stdout), rss: Number(await readFile(rssFile, 'utf8')) };
+    };
+    const small = await peakRss('/small', join(dir, 'small'));
+    const large = await peakRss('/large', '/dev/null');
+    assert.equal(small.size, 1024);
+    assert.equal(large.size, size, 'all of it went through the -o file');
+    assert.ok(
+      large.rss - small.rss < size / 4,
+      `peak memory grew by ${Math.round((large.rss - small.rss) / 2 ** 20)} MiB for a ${size / 2 ** 20} MiB body`,
+    );
+    assert.equal((await stat(join(dir, 'small'))).size, 1024);
+  });
+});
