@@ -125,7 +125,23 @@ export async function resolveSettings(
       (settings as unknown as Record<string, string | undefined>)[key] = value as string | undefined;
     }
   }
+  assertTopicPrefix(settings.topicPrefix, settings.sources.topicPrefix, input.profile);
   return settings;
+}
+
+/** The prefix becomes part of a topic published to: a wildcard there makes the broker drop the connection. */
+function assertTopicPrefix(prefix: string, source: SettingSource, profile: string | undefined): void {
+  if (prefix !== '' && !/[+#\0]/.test(prefix)) return;
+  const origin =
+    source === 'env'
+      ? ENV_NAMES.topicPrefix!
+      : source === 'tedge'
+        ? `tedge config ${tedgeKey('topicPrefix', profile)}`
+        : '--topic-prefix';
+  throw usageError(
+    `${origin}: '${prefix}' is not a bridge topic prefix`,
+    'use the prefix of the bridge topics, e.g. c8y; it cannot be empty or hold an MQTT wildcard (+, #)',
+  );
 }
 
 function portOrigin(source: SettingSource): string {

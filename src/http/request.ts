@@ -38,6 +38,8 @@ export interface HttpRequest extends Omit<PreparedRequest, 'query'> {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** `stdin` is read (up to the replay limit) only when a body option names `@-`. */
 export async function prepareRequest(
@@ -60,6 +62,8 @@ export async function prepareRequest(
     else body = built;
   }
 
+  if (spec.method !== undefined && !TOKEN.test(spec.method))
+    throw usageError(`-X: '${spec.method}' is not a request method`, 'use a method such as GET, POST, PUT or DELETE');
   const method = spec.method ?? (spec.head ? 'HEAD' : body ? 'POST' : 'GET');
   const defaults: Header[] = [
     ['User-Agent', spec.userAgent ?? 'c8y-token'],
@@ -94,7 +98,8 @@ function mergeHeaders(defaults: Header[], args: string[]): Header[] {
 function parseHeaderArg(arg: string): [string, string | undefined] {
   const match = /^([^:;]*)([:;])(.*)$/s.exec(arg);
   const name = match?.[1]?.trim() ?? '';
-  if (!match || !TOKEN.test(name) || /[\r\n]/.test(match[3]!) || (match[2] === ';' && match[3]!.trim() !== '')) {
+  // HTTP allows no control character in a value but the tab: a stray one would make undici refuse the request.
+  if (!match || !TOKEN.test(name) || CONTROL.test(match[3]!) || (match[2] === ';' && match[3]!.trim() !== '')) {
     throw usageError(
       `-H: '${arg}' is not a header`,
       "use 'Name: value'; 'Name:' to leave a header out; 'Name;' for an empty one",
