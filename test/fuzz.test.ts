@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { C8yTokenError, parseReply } from '../src/index.ts';
+import { retryAfter } from '../src/http/send.ts';
+import {
+  C8yTokenError,
+  expandWriteOut,
+  parseFormArg,
+  parseReply,
+  prepareRequest,
+  statusError,
+  targetUrl,
+  type TransferInfo,
+} from '../src/index.ts';
 import { parseDuration, parsePort } from '../src/values.ts';
 import { signToken } from './harness/bridge.ts';
 
@@ -65,6 +75,206 @@ describe('fuzzing the parsers of untrusted input', () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+/** The parsers of curl's options (the user's input) and of what the tenant answers. */
+describe('fuzzing the parsers of curl input and tenant answers', () => {
+  const usage = (error: unknown) => error instanceof C8yTokenError && error.kind === 'usage';
+  const CONTROL = /(?!\t)\p{Cc}/u;
+  const tricky = fc.constantFrom(':', ';', ' ', '\t', '\r', '\n', '\x07', '\x7f', 'é', 'Accept', 'X-A', '"', '');
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.array(tricky).map((parts) => parts.join('')),
+  );
+
+  test('-H: any header gives a valid name and value, or a usage error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          text,
+          fc.tuple(text, tricky, text).map((parts) => parts.join('')),
+        ),
+        async (header) => {
+          try {
+            const { headers } = await prepareRequest({ headers: [header] });
+            for (const [name, value] of headers) {
+              assert.match(name, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/);
+              assert.doesNotMatch(value, CONTROL);
+            }
+          } catch (error) {
+            assert.ok(usage(error), String(error));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('-X: any method is an HTTP token or a usage error', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, async (method) => {
+        try {
+          assert.match((await prepareRequest({ method })).method, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/);
+        } catch (error) {
+          assert.ok(usage(error), String(error));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('-F: any argument is a part or a usage error', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          text,
+          fc.tuple(text, fc.constantFrom('=', '=@', '=<', '="'), text).map((p) => p.join('')),
+        ),
+        (arg) => {
+          try {
+            const part = parseFormArg(arg);
+            assert.equal(typeof part.name, 'string');
+          } catch (error) {
+            assert.ok(usage(error), String(error));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('the path: the token never leaves the tenant origin, and never reaches /apps/ or a script', () => {
+    const base = new URL('https://t12345.eu-latest.cumulocity.com');
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      '\\',
+      '/\\',
+      '@',
+      ':',
+      '?',
+      '#',
+      '%2f',
+      '%2e%2e/',
+      '..',
+      'apps',
+      '.js',
+      'evil.example',
+      'https:',
+      'http://',
+      'HTTPS://',
+      base.origin,
+      ' ',
+      '\t',
+    );
+    const path = fc.oneof(
+      fc.string(),
+      fc.webUrl(),
+      fc.webPath(),
+      fc.array(piece, { maxLength: 8 }).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(path, (candidate) => {
+        let url: URL;
+        try {
+          url = targetUrl(base, candidate);
+        } catch (error) {
+          assert.ok(usage(error), String(error));
+          return;
+        }
+        assert.equal(url.origin, base.origin, candidate);
+        let decoded = url.pathname;
+        try {
+          decoded = decodeURIComponent(decoded);
+        } catch {
+          // sent as it is
+        }
+        decoded = decoded.replace(/\/{2,}/g, '/').toLowerCase();
+        assert.ok(!/^\/apps(\/|$)/.test(decoded) && !decoded.endsWith('.js'), candidate);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test('-w: any template expands without throwing', () => {
+    const info: TransferInfo = {
+      url: '/x',
+      urlEffective: '/x',
+      method: 'GET',
+      httpCode: 200,
+      contentType: undefined,
+      sizeDownload: 0,
+      timeTotalMs: 1,
+      numRedirects: 0,
+      numRetries: 0,
+      exitCode: 0,
+      errorMessage: undefined,
+      headers: { a: 'b' },
+    };
+    const piece = fc.constantFrom(
+      '%',
+      '%{',
+      '}',
+      '%{http_code}',
+      '%header{a}',
+      '%{json}',
+      '%{stderr}',
+      '\\',
+      '\\n',
+      '%%',
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          text,
+          fc.array(fc.oneof(piece, fc.string()), { maxLength: 10 }).map((p) => p.join('')),
+        ),
+        (template) => {
+          const { pieces, unknown } = expandWriteOut(template, info);
+          for (const { stream, text: out } of pieces)
+            assert.ok((stream === 'stdout' || stream === 'stderr') && typeof out === 'string');
+          assert.ok(Array.isArray(unknown));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('an error body from the tenant becomes one bounded line, whatever it holds', () => {
+    const body = fc.oneof(
+      text,
+      fc
+        .record({ error: fc.oneof(text, fc.jsonValue()), message: fc.oneof(text, fc.jsonValue()) })
+        .map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 400, max: 599 }), body, (status, answer) => {
+        const error = statusError(status, 'GET', new URL('https://tenant.example/x'), answer);
+        assert.equal(error.kind, 'http');
+        assert.doesNotMatch(error.message, /[\p{Cc}]/u);
+        assert.ok(error.message.length < 400, error.message);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('Retry-After: any value is a wait from 0 to 10 minutes, or none', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          text,
+          fc.integer().map(String),
+          fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toUTCString())),
+        ),
+        (value) => {
+          const wait = retryAfter({ 'retry-after': value });
+          assert.ok(wait === undefined || (wait >= 0 && wait <= 600_000), `${value} -> ${wait}`);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

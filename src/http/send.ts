@@ -218,7 +218,7 @@ function retryWait(retries: number, options: SendOptions): number {
 }
 
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-function retryAfter(headers: IncomingHttpHeaders): number | undefined {
+export function retryAfter(headers: IncomingHttpHeaders): number | undefined {
   const value = headers['retry-after'];
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now();
