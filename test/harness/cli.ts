@@ -23,6 +23,8 @@ export interface RunOptions {
   killAfterMs?: number;
   /** The CLI's umask (default: the test runner's). */
   umask?: number;
+  /** The CLI's working directory (default: the test runner's). */
+  cwd?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   let child: ChildProcessWithoutNullStreams;
   try {
     // Its own process group, so that a hung run is killed with everything it started (exec's commands).
-    child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', detached: true });
+    child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd, stdio: 'pipe', detached: true });
   } finally {
     if (umask !== undefined) process.umask(umask);
   }
