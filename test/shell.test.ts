@@ -63,7 +63,7 @@ describe('c8y-token env', () => {
     assert.equal(evaluate('sh', fromFlag.stdout).values[1], custom);
     assert.match(
       fromFlag.stderr,
-      /--url points at iot\.example\.com, not at the token's issuer t12345\.eu-latest\.cumulocity\.com/,
+      /warning: --url sends the token to iot\.example\.com, not to its issuer t12345\.eu-latest\.cumulocity\.com/,
     );
 
     const fromEnv = await runCli(['env'], { env: { ...brokerEnv(world.broker), C8Y_URL: TENANT_URL } });

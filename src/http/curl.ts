@@ -10,9 +10,10 @@ import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type SendOptions } from './send.ts';
 import { Sink } from './sink.ts';
-import { assertAllowedRequestPath, chooseBaseUrl, targetUrl } from './target.ts';
+import { assertAllowedRequestPath, targetUrl } from './target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
+import { tenantUrl } from '../tenant-url.ts';
 
 export interface CurlOptions extends GetTokenOptions, RequestSpec {
   /** Relative to the tenant's base URL, query string included; or an absolute URL on the tenant's origin. */
@@ -110,9 +111,10 @@ async function transfer(
   const undici = import('undici').then((module) => module.default);
 
   const token = await getToken(options);
-  const base = chooseBaseUrl(options.url, options.env ?? process.env, token);
+  const base = tenantUrl(token, options.url, options.env);
   if (base.warning) warn(base.warning);
-  const request = requestAt(prepared, targetUrl(base.url, options.path));
+  const baseUrl = new URL(base.url);
+  const request = requestAt(prepared, targetUrl(baseUrl, options.path));
   info.url = request.url.href;
   info.urlEffective = request.url.href;
   info.method = request.method;
@@ -128,7 +130,7 @@ async function transfer(
   const sendOptions: SendOptions = {
     dispatcher,
     // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
-    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, base.url.origin, options),
+    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, baseUrl.origin, options),
     location: options.location,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
