@@ -64,8 +64,8 @@ function addBrokerOptions(
   verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
 ): Command {
   return command
-    .option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)',
-      (v) => parsePositiveDuration(v, '--timeout'), DEFAULT_TIMEOUT_MS)
+    .addOption(new Option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)')
+      .argParser((v) => parsePositiveDuration(v, '--timeout')).default(DEFAULT_TIMEOUT_MS, '15s'))
     .addOption(new Option('--republish <duration>', 'ask again this often while waiting')
       .argParser((v) => parsePositiveDuration(v, '--republish')).default(DEFAULT_REPUBLISH_MS, '5s'))
     .option('--mqtt-host <host>', 'MQTT broker host (default: tedge mqtt.client.host, else 127.0.0.1)')
