@@ -22,9 +22,9 @@ interface BrokerFlags {
   configDir?: string;
   timeout: number;
   republish: number;
-  /** false with --no-cache. */
-  cache: boolean;
-  minValidity: number;
+  /** false with --no-cache; absent (as is minValidity) for doctor, which always asks the bridge. */
+  cache?: boolean;
+  minValidity?: number;
   verbose?: boolean;
 }
 
@@ -61,9 +61,12 @@ Exit codes:
 
 function addBrokerOptions(
   command: Command,
-  verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+  {
+    verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+    cache = true,
+  }: { verbose?: Option; cache?: boolean } = {},
 ): Command {
-  return command
+  command
     .addOption(new Option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)')
       .argParser((v) => parsePositiveDuration(v, '--timeout')).default(DEFAULT_TIMEOUT_MS, '15s'))
     .addOption(new Option('--republish <duration>', 'ask again this often while waiting')
@@ -75,11 +78,14 @@ function addBrokerOptions(
     .option('--mqtt-key <file>', 'client private key for the broker')
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
-    .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)')
-    .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
-      .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
-    .option('--no-cache', 'neither reuse a cached token nor cache the new one')
-    .addOption(verbose);
+    .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)');
+  if (cache) {
+    command
+      .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
+        .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
+      .option('--no-cache', 'neither reuse a cached token nor cache the new one');
+  }
+  return command.addOption(verbose);
 }
 
 function addUrlOption(command: Command): Command {
@@ -178,19 +184,21 @@ Examples:
       await decode({ ...tokenOptions(flags), token });
     });
 
-  addBrokerOptions(program.command('doctor'))
+  addUrlOption(addBrokerOptions(program.command('doctor'), { cache: false }))
     .description('check, step by step, why a token does or does not come')
     .option('--json', 'print the checks as JSON')
     .addHelpText('after', `
 Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
-token round trip, token claims. Exits non-zero (with the failing step's exit code) when a check fails.
+token round trip (a fresh token, never a cached one), token claims, tenant reachable (GET /user/currentUser,
+within --timeout). Exits non-zero with the failing check's exit code: 7 for the broker, 28 for the token, 1 for
+the bridge; for the tenant, curl's (6, 7, 22 for an HTTP error such as 401, 28, 35, 60).
 
 Examples:
   c8y-token doctor
   c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
-    .action(async (flags: BrokerFlags & { json?: boolean }) => {
+    .action(async (flags: BrokerFlags & UrlFlags & { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.ts');
-      await doctor({ ...tokenOptions(flags), json: flags.json === true });
+      await doctor({ ...tokenOptions(flags), url: flags.url, json: flags.json === true });
     });
 
   addCurlCommand(program);
@@ -323,7 +331,7 @@ function addCurlCommand(program: Command): void {
     .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
     .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
-  addUrlOption(addBrokerOptions(command, verbose))
+  addUrlOption(addBrokerOptions(command, { verbose }))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:

@@ -2,14 +2,15 @@ import { resolveSettings, type ResolvedSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
 import type { GetTokenOptions } from '../get-token.ts';
 import { remainingValidity, type DeviceToken } from '../token/claims.ts';
-import { requestToken } from '../token/request.ts';
+import { DEFAULT_TIMEOUT_MS, requestToken } from '../token/request.ts';
 import { formatDuration } from '../values.ts';
 import { bridgeHealthTopics, probeBroker, type BrokerProbe } from './health.ts';
+import { probeTenant, type TenantProbe } from './tenant.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
 export interface DoctorCheck {
-  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims';
+  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'tenant';
   status: CheckStatus;
   summary: string;
   hint?: string;
@@ -18,15 +19,21 @@ export interface DoctorCheck {
   details?: Record<string, unknown>;
 }
 
+export interface DoctorOptions extends GetTokenOptions {
+  /** --url: the tenant's base URL for the last check; else $C8Y_URL; else `https://<iss>` from the token. */
+  url?: string | undefined;
+}
+
 /** Tokens this close to expiry work for one more script at most: worth a warning. */
 const SHORT_VALIDITY_MS = 5 * 60_000;
 
 /**
- * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims.
- * A check that leaves nothing to test further (no configuration, no broker, no token) ends the run.
+ * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims, and
+ * the tenant accepting it. A check that leaves nothing to test further (no configuration, no broker, no token) ends
+ * the run. The token is always a fresh one from the bridge: a cached one would prove nothing about the round trip.
  */
 export async function runDoctor(
-  options: GetTokenOptions,
+  options: DoctorOptions,
   onCheck: (check: DoctorCheck) => void = () => {},
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
@@ -111,6 +118,20 @@ export async function runDoctor(
     ...(left < SHORT_VALIDITY_MS && {
       hint: "the tenant issues short-lived tokens: check the tenant's OAI-Secure session settings",
     }),
+  });
+
+  let tenant: TenantProbe;
+  try {
+    tenant = await probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  } catch (error) {
+    report(failed('tenant', error));
+    return checks;
+  }
+  report({
+    name: 'tenant',
+    status: 'ok',
+    summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
+    details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
   });
   return checks;
 }

@@ -10,6 +10,7 @@ import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type SendOptions } from './send.ts';
 import { Sink } from './sink.ts';
+import { loadUndici } from './undici.ts';
 import { assertAllowedRequestPath, targetUrl } from './target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
@@ -106,9 +107,8 @@ async function transfer(
   const stdin = () => (input ??= bufferInput(streams.stdin));
   const prepared = await prepareRequest(options, stdin);
   const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
-  // Started early, used late: loading undici overlaps the token retrieval. It is CommonJS: `default` holds its
-  // exports both in Node's ESM loader and in the CLI bundle (where named exports are absent).
-  const undici = import('undici').then((module) => module.default);
+  // Started early, used late: loading undici overlaps the token retrieval.
+  const undici = loadUndici();
 
   const token = await getToken(options);
   const base = tenantUrl(token, options.url, options.env);
