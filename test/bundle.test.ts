@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { signToken } from './harness/bridge.ts';
-import { freePort } from './harness/broker.ts';
+import { signToken } from '../sim/bridge.ts';
+import { freePort } from '../sim/broker.ts';
 import { ROOT, runCli } from './harness/cli.ts';
 
 interface Metafile {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { resolveSettings } from '../src/index.ts';
-import { startBridge, type Bridge } from './harness/bridge.ts';
-import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { startBridge, type Bridge } from '../sim/bridge.ts';
+import { freePort, startBroker, type Broker } from '../sim/broker.ts';
 import { baseEnv, runCli } from './harness/cli.ts';
 import { fakeTedge } from './harness/tedge.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
-import { refuseFirstToken, sendJson } from './harness/tenant.ts';
+import { refuseFirstToken, sendJson } from '../sim/tenant.ts';
 
 let f: CurlFixture;
 

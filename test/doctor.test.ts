@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { startBridge, type Bridge } from './harness/bridge.ts';
-import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { startBridge, type Bridge } from '../sim/bridge.ts';
+import { freePort, startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
-import { startTenant, type Tenant } from './harness/tenant.ts';
+import { startTenant, type Tenant } from '../sim/tenant.ts';
 
 let broker: Broker;
 let bridge: Bridge;

@@ -5,7 +5,8 @@ import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { startBridge, TENANT_HOST, useBrokerAndBridge } from './harness/bridge.ts';
+import { startBridge, TENANT_HOST } from '../sim/bridge.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, collect, runCli, waitFor } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();
