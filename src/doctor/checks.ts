@@ -1,11 +1,11 @@
 import { resolveSettings, type ResolvedSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
 import type { GetTokenOptions } from '../get-token.ts';
-import { remainingValidity, type DeviceToken } from '../token/claims.ts';
+import { remainingValidity } from '../token/claims.ts';
 import { DEFAULT_TIMEOUT_MS, requestToken } from '../token/request.ts';
 import { formatDuration } from '../values.ts';
-import { bridgeHealthTopics, probeBroker, type BrokerProbe } from './health.ts';
-import { probeTenant, type TenantProbe } from './tenant.ts';
+import { bridgeHealthTopics, probeBroker } from './health.ts';
+import { probeTenant } from './tenant.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
@@ -47,24 +47,25 @@ export async function runDoctor(
       error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
     return { name, status: 'failed', summary: known.message, error: known, ...(known.hint && { hint: known.hint }) };
   };
+  /** Runs what a check tests; a failure is reported, and leaves nothing further to check (undefined). */
+  const attempt = async <T>(name: DoctorCheck['name'], probe: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await probe();
+    } catch (error) {
+      report(failed(name, error));
+      return undefined;
+    }
+  };
 
-  let settings: ResolvedSettings;
-  try {
-    settings = await resolveSettings(options, options.env ? { env: options.env } : {});
-  } catch (error) {
-    report(failed('configuration', error));
-    return checks;
-  }
+  const settings = await attempt('configuration', () =>
+    resolveSettings(options, options.env ? { env: options.env } : {}),
+  );
+  if (!settings) return checks;
   report({ name: 'configuration', status: 'ok', summary: describeSettings(settings), details: { ...settings } });
 
   const broker = `${settings.caFile ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
-  let probe: BrokerProbe;
-  try {
-    probe = await probeBroker(settings);
-  } catch (error) {
-    report(failed('broker', error));
-    return checks;
-  }
+  const probe = await attempt('broker', () => probeBroker(settings));
+  if (!probe) return checks;
   report({
     name: 'broker',
     status: 'ok',
@@ -94,13 +95,8 @@ export async function runDoctor(
   }
 
   const started = Date.now();
-  let token: DeviceToken;
-  try {
-    token = await requestToken(settings, options);
-  } catch (error) {
-    report(failed('token', error));
-    return checks;
-  }
+  const token = await attempt('token', () => requestToken(settings, options));
+  if (!token) return checks;
   const roundTripMs = Date.now() - started;
   report({ name: 'token', status: 'ok', summary: `token received in ${roundTripMs} ms`, details: { roundTripMs } });
 
@@ -120,13 +116,10 @@ export async function runDoctor(
     }),
   });
 
-  let tenant: TenantProbe;
-  try {
-    tenant = await probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  } catch (error) {
-    report(failed('tenant', error));
-    return checks;
-  }
+  const tenant = await attempt('tenant', () =>
+    probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
+  );
+  if (!tenant) return checks;
   report({
     name: 'tenant',
     status: 'ok',
