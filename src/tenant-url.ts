@@ -10,7 +10,7 @@ export interface TenantUrl {
 
 /**
  * The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token. `env`, `exec`, `curl` and
- * `doctor` all call the tenant here, so they agree on where the token goes.
+ * `doctor` all take it from here, so they agree on where the token goes.
  */
 export function tenantUrl(
   token: DeviceToken,
