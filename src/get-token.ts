@@ -1,9 +1,10 @@
 import { cacheDirectory } from './cache/location.ts';
 import { cachedRequest } from './cache/single-flight.ts';
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { resolveSettings, type ResolveOptions, type SettingsInput } from './config.ts';
 import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
-import { DEFAULT_TIMEOUT_MS, requestToken, type RequestOptions } from './token/request.ts';
+import { requestToken, type RequestOptions } from './token/request.ts';
 import { parseDuration } from './values.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
@@ -17,8 +18,6 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
    */
   minValidity?: number | string;
 }
-
-export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
 
 /**
  * Resolves the broker settings as the CLI does, and returns the cached device token for that broker and bridge when

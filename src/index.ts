@@ -1,4 +1,5 @@
-export { DEFAULT_MIN_VALIDITY_MS, getToken, type GetTokenOptions } from './get-token.ts';
+export { getToken, type GetTokenOptions } from './get-token.ts';
+export { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 export { cacheDirectory } from './cache/location.ts';
 export { clearTokenCache, listCachedTokens, type CacheContents } from './cache/manage.ts';
 export type { CacheEntry, CacheKey, StoredEntry } from './cache/store.ts';
