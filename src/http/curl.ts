@@ -118,7 +118,10 @@ async function transfer(
   info.method = request.method;
 
   const { Agent } = await undici;
+  // One request at a time, each over the same kept-alive connection (as curl does): with more allowed, undici opens
+  // a second one when the next page is asked for before it has marked the first connection free.
   const dispatcher = new Agent({
+    connections: 1,
     connect: {
       timeout: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       rejectUnauthorized: !options.insecure,
