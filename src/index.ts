@@ -43,7 +43,14 @@ export {
   type RequestSpec,
 } from './http/request.ts';
 export { send, type Authorizer, type Exchange, type SendOptions } from './http/send.ts';
-export { paginate, collectionKey, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PaginateOptions } from './http/paginate.ts';
+export {
+  paginate,
+  paginatePages,
+  collectionKey,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type PaginateOptions,
+} from './http/paginate.ts';
 export { chooseBaseUrl, targetUrl, assertAllowedPath, type BaseUrl } from './http/target.ts';
 export { transferError, statusError } from './http/failures.ts';
 export { expandWriteOut, type TransferInfo, type WriteOutPiece } from './http/write-out.ts';
