@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveSettings } from '../src/index.ts';
-import { startBridge, type Bridge } from './harness/bridge.ts';
+import { startBridge, useBrokerAndBridge, type Bridge } from './harness/bridge.ts';
 import { freePort, startBroker, type Broker } from './harness/broker.ts';
 import { baseEnv, runCli, tempCacheDir } from './harness/cli.ts';
 import { fakeTedge } from './harness/tedge.ts';
@@ -143,19 +143,10 @@ describe('thin-edge configuration through the tedge command', () => {
 });
 
 describe("thin-edge's settings remembered in the cache directory", () => {
-  let broker: Broker;
-  let bridge: Bridge;
-  before(async () => {
-    broker = await startBroker();
-    bridge = await startBridge(broker);
-  });
-  after(async () => {
-    await bridge.stop();
-    await broker.stop();
-  });
+  const world = useBrokerAndBridge();
 
   test('tedge is asked once, and again when tedge.toml or the tedge executable changes, or with --no-cache', async () => {
-    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(broker.port) });
+    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
     const configDir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
     const toml = join(configDir, 'tedge.toml');
     await writeFile(toml, '[mqtt.client]\n');
@@ -190,7 +181,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
 
   test('the remembered file holds only the settings c8y-token uses, privately', async () => {
     const { dir } = await fakeTedge({
-      'mqtt.client.port': String(broker.port),
+      'mqtt.client.port': String(world.broker.port),
       'c8y.url': 'example.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
     });
@@ -201,7 +192,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     const { values } = JSON.parse(await readFile(file, 'utf8')) as { values: Record<string, string> };
     assert.deepEqual(values, {
-      'mqtt.client.port': String(broker.port),
+      'mqtt.client.port': String(world.broker.port),
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
     });
     const status = await runCli(['cache', 'status'], { env: { C8Y_TOKEN_CACHE_DIR: cacheDir } });
