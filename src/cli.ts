@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { Shell as CompletionShell } from './completion.ts';
-import { DEFAULT_MIN_VALIDITY_MS, type GetTokenOptions } from './get-token.ts';
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
+import type { GetTokenOptions } from './get-token.ts';
 import type { DataArg, DataKind } from './http/data.ts';
 import { verboseLogger } from './output.ts';
-import { describeProgram } from './program-spec.ts';
-import { SHELLS, type Shell } from './shell/variables.ts';
-import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
+import type { Shell } from './shell/variables.ts';
 import { parseCount, parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
 /** Options every command that talks to the broker shares, as commander hands them over. */
@@ -205,7 +204,7 @@ Examples:
 
   addUrlOption(addBrokerOptions(program.command('env')))
     .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
-    .addOption(new Option('--shell <shell>', 'shell syntax').choices(SHELLS).default('sh'))
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(['sh', 'fish'] satisfies Shell[]).default('sh'))
     .addHelpText('after', `
 Examples:
   eval "$(c8y-token env)"
@@ -254,7 +253,10 @@ Examples:
   c8y-token completion zsh > "\${fpath[1]}/_c8y-token"          # then start a new zsh
   c8y-token completion fish > ~/.config/fish/completions/c8y-token.fish`)
     .action(async (shell: CompletionShell) => {
-      const { completion } = await import('./commands/completion.ts');
+      const [{ completion }, { describeProgram }] = await Promise.all([
+        import('./commands/completion.ts'),
+        import('./program-spec.ts'),
+      ]);
       await completion({ shell, program: describeProgram(program) });
     });
 
@@ -341,6 +343,11 @@ Examples:
   c8y-token curl /inventory/binaries -F 'object={"name":"log.txt","type":"text/plain"}' -F file=@log.txt
   c8y-token curl -sf -o /dev/null -w '%{http_code}\\n' /inventory/managedObjects/1234`)
     .action(async (path: string, flags: CurlFlags) => {
+      // undici parses HTTP in WebAssembly. V8 compiles the hot parser functions once more, optimised, on background
+      // threads, and Node waits for those compilations before the process can exit: ~100 ms, more than a request to
+      // the tenant takes. A command this short gains nothing from them. (The CLI's own process only: the library
+      // leaves V8 alone.)
+      (await import('node:v8')).setFlagsFromString('--liftoff-only');
       const { curl } = await import('./commands/curl.ts');
       await curl({
         ...tokenOptions(flags),

@@ -42,6 +42,14 @@ describe('c8y-token curl --paginate', () => {
       assert.equal(request.headers.authorization, `Bearer ${f.bridge.issued.at(-1)}`);
   });
 
+  test('all pages go over one kept-alive connection', async () => {
+    f.tenant.managedObjects = 20;
+    const result = await f.curl(['/inventory/managedObjects', '--paginate', '--page-size', '4']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(f.tenant.requests.length, 6);
+    assert.equal(f.tenant.connections, 1);
+  });
+
   test('an empty collection is []; without --page-size, pageSize=1000 is asked for', async () => {
     f.tenant.managedObjects = 0;
     const result = await f.curl(['/inventory/managedObjects', '--paginate']);

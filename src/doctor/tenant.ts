@@ -3,7 +3,7 @@ import { statusError } from '../http/failures.ts';
 import { prepareRequest, requestAt } from '../http/request.ts';
 import { send } from '../http/send.ts';
 import { targetUrl } from '../http/target.ts';
-import { loadUndici } from '../http/undici.ts';
+import { loadAgent } from '../http/agent.ts';
 import { tenantUrl } from '../tenant-url.ts';
 import type { DeviceToken } from '../token/claims.ts';
 import { formatDuration } from '../values.ts';
@@ -35,7 +35,7 @@ export async function probeTenant(token: DeviceToken, options: TenantProbeOption
   const prepared = await prepareRequest({});
   const request = requestAt(prepared, targetUrl(base, '/user/currentUser'));
   request.headers.push(['Authorization', `Bearer ${token.token}`]);
-  const { Agent } = await loadUndici();
+  const Agent = await loadAgent();
   const dispatcher = new Agent({ connect: { timeout: options.timeoutMs } });
   const started = performance.now();
   try {

@@ -3,14 +3,14 @@ import type { Readable, Writable } from 'node:stream';
 import { C8yTokenError, usageError } from '../errors.ts';
 import { getToken, type GetTokenOptions } from '../get-token.ts';
 import type { DeviceToken } from '../token/claims.ts';
+import { loadAgent } from './agent.ts';
 import { bufferInput, type BufferedInput } from './body.ts';
 import { statusError } from './failures.ts';
-import { paginate } from './paginate.ts';
+import { paginatePages } from './paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type SendOptions } from './send.ts';
 import { Sink } from './sink.ts';
-import { loadUndici } from './undici.ts';
 import { assertAllowedRequestPath, targetUrl } from './target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
@@ -108,7 +108,7 @@ async function transfer(
   const prepared = await prepareRequest(options, stdin);
   const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
   // Started early, used late: loading undici overlaps the token retrieval.
-  const undici = loadUndici();
+  const agent = loadAgent();
 
   const token = await getToken(options);
   const base = tenantUrl(token, options.url, options.env);
@@ -119,8 +119,11 @@ async function transfer(
   info.urlEffective = request.url.href;
   info.method = request.method;
 
-  const { Agent } = await undici;
+  const Agent = await agent;
+  // One request at a time, each over the same kept-alive connection (as curl does): with more allowed, undici opens
+  // a second one when the next page is asked for before it has marked the first connection free.
   const dispatcher = new Agent({
+    connections: 1,
     connect: {
       timeout: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       rejectUnauthorized: !options.insecure,
@@ -145,7 +148,7 @@ async function transfer(
   const started = performance.now();
   try {
     if (options.paginate) {
-      const items = paginate(request, {
+      const pages = paginatePages(request, {
         ...sendOptions,
         pageSize: options.pageSize,
         onPage: (exchange, bytes) => {
@@ -153,7 +156,7 @@ async function transfer(
           info.sizeDownload += bytes;
         },
       });
-      await writeArray(items, sink, pretty);
+      await writeArray(pages, sink, pretty);
     } else {
       const exchange = await send(request, sendOptions);
       record(info, exchange);
@@ -201,12 +204,19 @@ function record(info: TransferInfo, exchange: Exchange): void {
   info.numRetries = exchange.retries;
 }
 
-/** The items as one JSON array, written as they come: nothing is written before the first page has arrived. */
-async function writeArray(items: AsyncIterable<unknown>, sink: Sink, pretty: boolean): Promise<void> {
+/**
+ * The items as one JSON array, written page by page as the pages come: nothing is written before the first page has
+ * arrived. One write per page, not per item: stdout to a file or a pipe costs a system call per write.
+ */
+async function writeArray(pages: AsyncIterable<unknown[]>, sink: Sink, pretty: boolean): Promise<void> {
   let count = 0;
-  for await (const item of items) {
-    const text = pretty ? JSON.stringify(item, null, 2).replace(/^/gm, '  ') : JSON.stringify(item);
-    await sink.write(`${count++ === 0 ? '[\n' : ',\n'}${text}`);
+  for await (const items of pages) {
+    if (items.length === 0) continue;
+    const texts = items.map((item) =>
+      pretty ? JSON.stringify(item, null, 2).replace(/^/gm, '  ') : JSON.stringify(item),
+    );
+    await sink.write(`${count === 0 ? '[\n' : ',\n'}${texts.join(',\n')}`);
+    count += items.length;
   }
   await sink.write(count === 0 ? '[]\n' : '\n]\n');
 }
