@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { Shell as CompletionShell } from './completion.ts';
-import { DEFAULT_MIN_VALIDITY_MS, type GetTokenOptions } from './get-token.ts';
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { C8yTokenError, EXIT_CODES } from './errors.ts';
+import type { GetTokenOptions } from './get-token.ts';
 import type { DataArg, DataKind } from './http/data.ts';
 import { verboseLogger } from './output.ts';
-import { describeProgram } from './program-spec.ts';
-import { SHELLS, type Shell } from './shell/variables.ts';
-import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './token/request.ts';
+import type { Shell } from './shell/variables.ts';
 import { parseCount, parseDuration, parsePort, parsePositiveDuration } from './values.ts';
 
 /** Options every command that talks to the broker shares, as commander hands them over. */
@@ -22,9 +21,9 @@ interface BrokerFlags {
   configDir?: string;
   timeout: number;
   republish: number;
-  /** false with --no-cache. */
-  cache: boolean;
-  minValidity: number;
+  /** false with --no-cache; absent (as is minValidity) for doctor, which always asks the bridge. */
+  cache?: boolean;
+  minValidity?: number;
   verbose?: boolean;
 }
 
@@ -62,11 +61,14 @@ Exit codes:
 
 function addBrokerOptions(
   command: Command,
-  verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+  {
+    verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+    cache = true,
+  }: { verbose?: Option; cache?: boolean } = {},
 ): Command {
-  return command
-    .option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)',
-      (v) => parsePositiveDuration(v, '--timeout'), DEFAULT_TIMEOUT_MS)
+  command
+    .addOption(new Option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)')
+      .argParser((v) => parsePositiveDuration(v, '--timeout')).default(DEFAULT_TIMEOUT_MS, '15s'))
     .addOption(new Option('--republish <duration>', 'ask again this often while waiting')
       .argParser((v) => parsePositiveDuration(v, '--republish')).default(DEFAULT_REPUBLISH_MS, '5s'))
     .option('--mqtt-host <host>', 'MQTT broker host (default: tedge mqtt.client.host, else 127.0.0.1)')
@@ -76,11 +78,14 @@ function addBrokerOptions(
     .option('--mqtt-key <file>', 'client private key for the broker')
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
-    .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)')
-    .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
-      .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
-    .option('--no-cache', 'neither reuse a cached token nor cache the new one')
-    .addOption(verbose);
+    .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)');
+  if (cache) {
+    command
+      .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
+        .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
+      .option('--no-cache', 'neither reuse a cached token nor cache the new one');
+  }
+  return command.addOption(verbose);
 }
 
 function addUrlOption(command: Command): Command {
@@ -179,26 +184,28 @@ Examples:
       await decode({ ...tokenOptions(flags), token });
     });
 
-  addBrokerOptions(program.command('doctor'))
+  addUrlOption(addBrokerOptions(program.command('doctor'), { cache: false }))
     .description('check, step by step, why a token does or does not come')
     .option('--json', 'print the checks as JSON')
     .addHelpText('after', `
 Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
-token round trip, token claims. Exits non-zero (with the failing step's exit code) when a check fails.
+token round trip (a fresh token, never a cached one), token claims, tenant reachable (GET /user/currentUser,
+within --timeout). Exits non-zero with the failing check's exit code: 7 for the broker, 28 for the token, 1 for
+the bridge; for the tenant, curl's (6, 7, 22 for an HTTP error such as 401, 28, 35, 60).
 
 Examples:
   c8y-token doctor
   c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
-    .action(async (flags: BrokerFlags & { json?: boolean }) => {
+    .action(async (flags: BrokerFlags & UrlFlags & { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.ts');
-      await doctor({ ...tokenOptions(flags), json: flags.json === true });
+      await doctor({ ...tokenOptions(flags), url: flags.url, json: flags.json === true });
     });
 
   addCurlCommand(program);
 
   addUrlOption(addBrokerOptions(program.command('env')))
     .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
-    .addOption(new Option('--shell <shell>', 'shell syntax').choices(SHELLS).default('sh'))
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(['sh', 'fish'] satisfies Shell[]).default('sh'))
     .addHelpText('after', `
 Examples:
   eval "$(c8y-token env)"
@@ -247,7 +254,10 @@ Examples:
   c8y-token completion zsh > "\${fpath[1]}/_c8y-token"          # then start a new zsh
   c8y-token completion fish > ~/.config/fish/completions/c8y-token.fish`)
     .action(async (shell: CompletionShell) => {
-      const { completion } = await import('./commands/completion.ts');
+      const [{ completion }, { describeProgram }] = await Promise.all([
+        import('./commands/completion.ts'),
+        import('./program-spec.ts'),
+      ]);
       await completion({ shell, program: describeProgram(program) });
     });
 
@@ -324,7 +334,7 @@ function addCurlCommand(program: Command): void {
     .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
     .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
-  addUrlOption(addBrokerOptions(command, verbose))
+  addUrlOption(addBrokerOptions(command, { verbose }))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:
@@ -334,6 +344,11 @@ Examples:
   c8y-token curl /inventory/binaries -F 'object={"name":"log.txt","type":"text/plain"}' -F file=@log.txt
   c8y-token curl -sf -o /dev/null -w '%{http_code}\\n' /inventory/managedObjects/1234`)
     .action(async (path: string, flags: CurlFlags) => {
+      // undici parses HTTP in WebAssembly. V8 compiles the hot parser functions once more, optimised, on background
+      // threads, and Node waits for those compilations before the process can exit: ~100 ms, more than a request to
+      // the tenant takes. A command this short gains nothing from them. (The CLI's own process only: the library
+      // leaves V8 alone.)
+      (await import('node:v8')).setFlagsFromString('--liftoff-only');
       const { curl } = await import('./commands/curl.ts');
       await curl({
         ...tokenOptions(flags),

@@ -152,11 +152,17 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** One `tedge config list` call; resolves undefined when thin-edge is not installed or cannot answer. */
-export function readTedgeConfig(configDir: string | undefined): Promise<Map<string, string> | undefined> {
+/**
+ * One `tedge config list` call (`command`: the tedge executable, default found on PATH); resolves undefined when
+ * thin-edge is not installed or cannot answer.
+ */
+export function readTedgeConfig(
+  configDir: string | undefined,
+  command = 'tedge',
+): Promise<Map<string, string> | undefined> {
   const args = configDir ? ['--config-dir', configDir, 'config', 'list'] : ['config', 'list'];
   return new Promise((resolve) => {
-    execFile('tedge', args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) => {
+    execFile(command, args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) => {
       resolve(error ? undefined : parseTedgeConfigList(stdout));
     });
   });

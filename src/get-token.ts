@@ -1,9 +1,11 @@
 import { cacheDirectory } from './cache/location.ts';
 import { cachedRequest } from './cache/single-flight.ts';
+import { cachedTedgeConfig } from './cache/tedge-config.ts';
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { resolveSettings, type ResolveOptions, type SettingsInput } from './config.ts';
 import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
-import { DEFAULT_TIMEOUT_MS, requestToken, type RequestOptions } from './token/request.ts';
+import { requestToken, type RequestOptions } from './token/request.ts';
 import { parseDuration } from './values.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
@@ -18,8 +20,6 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
   minValidity?: number | string;
 }
 
-export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
-
 /**
  * Resolves the broker settings as the CLI does, and returns the cached device token for that broker and bridge when
  * it stays valid long enough, else asks the cloud bridge for a new one (once, however many processes ask at the
@@ -28,17 +28,22 @@ export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
   const env = options.env ?? process.env;
   const minValidityMs = minValidity(options.minValidity);
-  const settings = await resolveSettings(options, { env });
-  if (options.cache === false) return requestToken(settings, options);
+  if (options.cache === false) return requestToken(await resolveSettings(options, { env }), options);
+  const dir = cacheDirectory(env);
+  const log = options.log ?? (() => {});
+  const settings = await resolveSettings(options, {
+    env,
+    readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, env, log }),
+  });
   return cachedRequest(
     settings,
     {
-      dir: cacheDirectory(env),
+      dir,
       minValidityMs,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       exclude: options.exclude,
       signal: options.signal,
-      log: options.log ?? (() => {}),
+      log,
     },
     (timeoutMs) => requestToken(settings, { ...options, timeoutMs }),
   );

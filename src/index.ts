@@ -1,4 +1,5 @@
-export { DEFAULT_MIN_VALIDITY_MS, getToken, type GetTokenOptions } from './get-token.ts';
+export { getToken, type GetTokenOptions } from './get-token.ts';
+export { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 export { cacheDirectory } from './cache/location.ts';
 export { clearTokenCache, listCachedTokens, type CacheContents } from './cache/manage.ts';
 export type { CacheEntry, CacheKey, StoredEntry } from './cache/store.ts';
@@ -42,7 +43,14 @@ export {
   type RequestSpec,
 } from './http/request.ts';
 export { send, type Authorizer, type Exchange, type SendOptions } from './http/send.ts';
-export { paginate, collectionKey, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PaginateOptions } from './http/paginate.ts';
-export { chooseBaseUrl, targetUrl, assertAllowedPath, type BaseUrl } from './http/target.ts';
+export {
+  paginate,
+  paginatePages,
+  collectionKey,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type PaginateOptions,
+} from './http/paginate.ts';
+export { targetUrl, assertAllowedPath } from './http/target.ts';
 export { transferError, statusError } from './http/failures.ts';
 export { expandWriteOut, type TransferInfo, type WriteOutPiece } from './http/write-out.ts';

@@ -2,36 +2,52 @@ import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
 
 export interface TenantUrl {
-  /** Base URL without a trailing slash. */
+  /** Base URL without a trailing slash, query or fragment. */
   url: string;
-  /** Set when an override points at another host than the token's issuer (legitimate for custom domains). */
+  /** Set when an override sends the token to a host other than its issuer (custom domains do that legitimately). */
   warning: string | undefined;
 }
 
-/** The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token. */
+/**
+ * The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token. `env`, `exec`, `curl` and
+ * `doctor` all take it from here, so they agree on where the token goes.
+ */
 export function tenantUrl(
   token: DeviceToken,
   url: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): TenantUrl {
   const [origin, given] = url?.trim() ? ['--url', url.trim()] : ['C8Y_URL', env.C8Y_URL?.trim()];
-  if (!given) return { url: token.baseUrl!, warning: undefined };
-  let parsed: URL;
+  if (!given) {
+    if (!token.baseUrl)
+      throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
+    return { url: baseOf(parseUrl(token.baseUrl, "the token's issuer")), warning: undefined };
+  }
+  const parsed = parseUrl(given, origin);
+  const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
+  const warning =
+    issuer !== undefined && issuer !== parsed.hostname
+      ? `warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
+      : undefined;
+  return { url: baseOf(parsed), warning };
+}
+
+function parseUrl(text: string, origin: string): URL {
+  let url: URL;
   try {
-    parsed = new URL(given);
+    url = new URL(text);
   } catch {
     throw usageError(
-      `${origin}: '${given}' is not a URL`,
+      `${origin}: '${text}' is not a URL`,
       'use the tenant address, e.g. https://t12345.eu-latest.cumulocity.com',
     );
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw usageError(`${origin}: '${given}' is not an http or https URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usageError(`${origin}: '${text}' is not an http or https URL`);
   }
-  const issuerHost = token.baseUrl ? new URL(token.baseUrl).host : undefined;
-  const warning =
-    parsed.host === issuerHost
-      ? undefined
-      : `${origin} points at ${parsed.host}, not at the token's issuer ${issuerHost ?? '(none)'}`;
-  return { url: given.replace(/\/+$/, ''), warning };
+  return url;
+}
+
+function baseOf(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

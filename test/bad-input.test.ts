@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { useBrokerAndBridge } from './harness/bridge.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, runCli, type RunResult } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();

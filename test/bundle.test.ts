@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { signToken } from './harness/bridge.ts';
-import { freePort } from './harness/broker.ts';
-import { ROOT, runCli } from './harness/cli.ts';
+import { signToken } from '../sim/bridge.ts';
+import { freePort } from '../sim/broker.ts';
+import { ROOT, runCli, tempCacheDir, type RunResult } from './harness/cli.ts';
+import { startCurlFixture } from './harness/fixture.ts';
 
 interface Metafile {
   outputs: Record<string, { inputs: Record<string, unknown> }>;
@@ -15,10 +16,13 @@ interface Metafile {
 const metafile = JSON.parse(readFileSync(join(ROOT, 'dist/cli.meta.json'), 'utf8')) as Metafile;
 
 /** Runs the CLI and returns the npm packages of the bundle chunks it loaded, and every module URL it loaded. */
-async function loadedBy(args: string[]): Promise<{ packages: Set<string>; urls: string[] }> {
+async function loadedBy(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ packages: Set<string>; urls: string[]; result: RunResult }> {
   const log = join(mkdtempSync(join(tmpdir(), 'c8y-token-modules-')), 'log');
   const hook = pathToFileURL(fileURLToPath(new URL('./harness/module-log.js', import.meta.url))).href;
-  await runCli(args, { env: { NODE_OPTIONS: `--import ${hook}`, C8Y_TOKEN_MODULE_LOG: log } });
+  const result = await runCli(args, { env: { ...env, NODE_OPTIONS: `--import ${hook}`, C8Y_TOKEN_MODULE_LOG: log } });
   const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   const packages = new Set<string>();
   for (const url of urls.filter((u) => u.startsWith('file:'))) {
@@ -28,7 +32,7 @@ async function loadedBy(args: string[]): Promise<{ packages: Set<string>; urls: 
       if (name) packages.add(name);
     }
   }
-  return { packages, urls };
+  return { packages, urls, result };
 }
 
 describe('the bundled CLI', () => {
@@ -55,5 +59,35 @@ describe('the bundled CLI', () => {
     const { packages } = await loadedBy(['get', '--mqtt-port', String(await freePort()), '--timeout', '1']);
     assert.ok(packages.has('mqtt'));
     assert.equal(packages.has('undici'), false);
+  });
+
+  for (const args of [['--version'], ['--help'], ['get', '--help']]) {
+    test(`${args.join(' ')} loads neither mqtt, undici nor jose`, async () => {
+      const { packages, result } = await loadedBy(args);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual([...packages], ['commander']);
+    });
+  }
+
+  test('a cached token: get, env, exec and decode load no mqtt, curl loads undici but no mqtt', async () => {
+    const fixture = await startCurlFixture();
+    try {
+      const env = { ...fixture.env, C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
+      const first = await runCli(['get'], { env });
+      assert.equal(first.code, 0, first.stderr);
+      for (const args of [['get'], ['env'], ['exec', '--', 'true'], ['decode']]) {
+        const { packages, result } = await loadedBy(args, env);
+        assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+        assert.equal(packages.has('mqtt'), false, `${args.join(' ')} loaded mqtt`);
+        assert.equal(packages.has('undici'), false, `${args.join(' ')} loaded undici`);
+      }
+      const { packages, result } = await loadedBy(['curl', '/user/currentUser'], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(packages.has('undici'));
+      assert.equal(packages.has('mqtt'), false, 'curl loaded mqtt');
+      assert.equal(fixture.bridge.requests, 1, 'every run after the first used the cached token');
+    } finally {
+      await fixture.stop();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { writeEntry } from '../src/cache/store.ts';
 import { decodeToken, getToken } from '../src/index.ts';
-import { signToken, startBridge, useBrokerAndBridge } from './harness/bridge.ts';
+import { signToken, startBridge } from '../sim/bridge.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, runCli, tempCacheDir } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();

@@ -12,12 +12,17 @@ describe('command line', () => {
     assert.equal(result.stdout, `${version}\n`);
   });
 
-  for (const command of ['get', 'decode', 'curl', 'env', 'exec']) {
+  for (const command of ['get', 'decode', 'curl', 'env', 'exec', 'doctor']) {
     test(`${command} --help shows examples and exits 0`, async () => {
       const result = await runCli([command, '--help']);
       assert.equal(result.code, 0);
       assert.match(result.stdout, new RegExp(`Usage: c8y-token ${command}`));
       assert.match(result.stdout, /Examples:/);
+      assert.match(
+        result.stdout,
+        /--timeout <duration>[^-]*\(default:\s+15s\)/,
+        'durations read as the user writes them',
+      );
     });
   }
 

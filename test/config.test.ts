@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveSettings } from '../src/index.ts';
-import { startBridge, type Bridge } from './harness/bridge.ts';
-import { freePort, startBroker, type Broker } from './harness/broker.ts';
-import { baseEnv, runCli } from './harness/cli.ts';
+import { startBridge, type Bridge } from '../sim/bridge.ts';
+import { freePort, startBroker, type Broker } from '../sim/broker.ts';
+import { baseEnv, runCli, tempCacheDir } from './harness/cli.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { fakeTedge } from './harness/tedge.ts';
 
 describe('settings precedence: flag > env > tedge config > default', () => {
@@ -137,5 +140,63 @@ describe('thin-edge configuration through the tedge command', () => {
       await readFile(callsFile, 'utf8'),
       '--config-dir /srv/tedge config list\n--config-dir /opt/tedge config list\n',
     );
+  });
+});
+
+describe("thin-edge's settings remembered in the cache directory", () => {
+  const world = useBrokerAndBridge();
+
+  test('tedge is asked once, and again when tedge.toml or the tedge executable changes, or with --no-cache', async () => {
+    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
+    const configDir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
+    const toml = join(configDir, 'tedge.toml');
+    await writeFile(toml, '[mqtt.client]\n');
+    const env = { PATH: `${dir}:${baseEnv().PATH}`, TEDGE_CONFIG_DIR: configDir, C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
+    const calls = async () => (await readFile(callsFile, 'utf8')).split('\n').filter(Boolean).length;
+    const get = async (...args: string[]) => {
+      const result = await runCli(['get', ...args], { env });
+      assert.equal(result.code, 0, result.stderr);
+    };
+    // Modification times a second apart: the change is seen whatever the file system's timestamp resolution.
+    const touch = (file: string, secondsAhead: number) => {
+      const when = new Date(Date.now() + secondsAhead * 1000);
+      return utimes(file, when, when);
+    };
+
+    await get();
+    await get();
+    assert.equal(await calls(), 1, 'the second run uses the remembered settings');
+    await touch(toml, 10);
+    await get();
+    assert.equal(await calls(), 2, 'an edited tedge.toml is read again');
+    await get();
+    assert.equal(await calls(), 2);
+    await touch(join(dir, 'tedge'), 20);
+    await get();
+    assert.equal(await calls(), 3, 'an updated tedge is asked again');
+    await get('--no-cache');
+    assert.equal(await calls(), 4, '--no-cache asks tedge');
+    await get();
+    assert.equal(await calls(), 4, '--no-cache does not replace what is remembered');
+  });
+
+  test('the remembered file holds only the settings c8y-token uses, privately', async () => {
+    const { dir } = await fakeTedge({
+      'mqtt.client.port': String(world.broker.port),
+      'c8y.url': 'example.cumulocity.com',
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+    });
+    const cacheDir = tempCacheDir();
+    const result = await runCli(['get'], { env: { PATH: `${dir}:${baseEnv().PATH}`, C8Y_TOKEN_CACHE_DIR: cacheDir } });
+    assert.equal(result.code, 0, result.stderr);
+    const file = join(cacheDir, 'tedge-config');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    const { values } = JSON.parse(await readFile(file, 'utf8')) as { values: Record<string, string> };
+    assert.deepEqual(values, {
+      'mqtt.client.port': String(world.broker.port),
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+    });
+    const status = await runCli(['cache', 'status'], { env: { C8Y_TOKEN_CACHE_DIR: cacheDir } });
+    assert.doesNotMatch(status.stdout, /tedge-config/);
   });
 });

@@ -3,9 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { startBridge } from './harness/bridge.ts';
+import { startBridge } from '../sim/bridge.ts';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
-import { refuseFirstToken, startTenant, type Tenant } from './harness/tenant.ts';
+import { refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
 
 let f: CurlFixture;
 let elsewhere: Tenant;

@@ -4,9 +4,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { freePort } from './harness/broker.ts';
+import { freePort } from '../sim/broker.ts';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
-import { makeCertificate, sendJson, startTenant, type Handler, type Tenant } from './harness/tenant.ts';
+import { makeCertificate, sendJson, startTenant, type Handler, type Tenant } from '../sim/tenant.ts';
 
 let f: CurlFixture;
 

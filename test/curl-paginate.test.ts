@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
-import { refuseFirstToken, sendJson } from './harness/tenant.ts';
+import { refuseFirstToken, sendJson } from '../sim/tenant.ts';
 
 let f: CurlFixture;
 
@@ -40,6 +40,14 @@ describe('c8y-token curl --paginate', () => {
     assert.equal(urls()[0], '/inventory/managedObjects?pageSize=5', "the path's own pageSize wins");
     for (const request of f.tenant.requests)
       assert.equal(request.headers.authorization, `Bearer ${f.bridge.issued.at(-1)}`);
+  });
+
+  test('all pages go over one kept-alive connection', async () => {
+    f.tenant.managedObjects = 20;
+    const result = await f.curl(['/inventory/managedObjects', '--paginate', '--page-size', '4']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(f.tenant.requests.length, 6);
+    assert.equal(f.tenant.connections, 1);
   });
 
   test('an empty collection is []; without --page-size, pageSize=1000 is asked for', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { signToken, startBridge, type Bridge } from './harness/bridge.ts';
-import { startBroker, type Broker } from './harness/broker.ts';
+import { signToken, startBridge, type Bridge } from '../sim/bridge.ts';
+import { startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
 
 let broker: Broker;

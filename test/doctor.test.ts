@@ -1,21 +1,28 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { startBridge, type Bridge } from './harness/bridge.ts';
-import { freePort, startBroker, type Broker } from './harness/broker.ts';
+import { startBridge, type Bridge } from '../sim/bridge.ts';
+import { freePort, startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
+import { startTenant, type Tenant } from '../sim/tenant.ts';
 
 let broker: Broker;
 let bridge: Bridge;
+let tenant: Tenant;
 
 before(async () => {
   broker = await startBroker();
-  bridge = await startBridge(broker, { topicPrefix: 'doc' });
+  tenant = await startTenant();
+  bridge = await startBridge(broker, { topicPrefix: 'doc', token: { claims: { iss: tenant.url } } });
 });
 after(async () => {
   await bridge.stop();
+  await tenant.stop();
   await broker.stop();
 });
+afterEach(() => tenant.reset());
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function publishRetained(topic: string, payload: string): Promise<void> {
   const client = await mqtt.connectAsync({ host: broker.host, port: broker.port, reconnectPeriod: 0 });
@@ -32,7 +39,7 @@ describe('c8y-token doctor', () => {
       const lines = result.stdout.trimEnd().split('\n');
       assert.deepEqual(
         lines.map((line) => line.split(/\s+/).slice(0, 2).join(' ')),
-        ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims'],
+        ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims', 'ok tenant'],
       );
       assert.match(
         lines[0]!,
@@ -45,7 +52,20 @@ describe('c8y-token doctor', () => {
       // or to 1h 0m depending on how much of that second had gone.
       assert.match(
         lines[4]!,
-        /tenant t12345 at https:\/\/t12345\.eu-latest\.cumulocity\.com, user device_rpi4-d83add90fe56, valid for (59m \d+s|1h 0m)$/,
+        new RegExp(
+          `tenant t12345 at ${escapeRegExp(tenant.url)}, user device_rpi4-d83add90fe56, valid for (59m \\d+s|1h 0m)$`,
+        ),
+      );
+      assert.match(
+        lines[5]!,
+        new RegExp(
+          `HTTP 200 from GET ${escapeRegExp(tenant.url)}/user/currentUser in \\d+ ms, user device_rpi4-d83add90fe56$`,
+        ),
+      );
+      assert.deepEqual(
+        tenant.requests.map((request) => [request.method, request.url, request.headers.authorization]),
+        [['GET', '/user/currentUser', `Bearer ${bridge.issued.at(-1)}`]],
+        'the fresh token, sent once to the tenant',
       );
       assert.ok(!result.stdout.includes(bridge.issued.at(-1)!), 'the token is never shown');
     } finally {
@@ -90,5 +110,51 @@ describe('c8y-token doctor', () => {
     } finally {
       await silent.stop();
     }
+  });
+
+  test('a token the tenant refuses: the tenant check fails with exit 22, without asking for another token', async () => {
+    tenant.authorize = () => false;
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 22, result.stdout + result.stderr);
+    assert.match(
+      result.stdout,
+      /\nfailed +tenant +HTTP 401 Unauthorized from GET \/user\/currentUser: security\/Unauthorized: .*\n +hint: the tenant refused the token/,
+    );
+    assert.equal(tenant.requests.length, 1, 'a refused token is reported, not replaced');
+    assert.match(result.stderr, /doctor: the tenant check failed/);
+  });
+
+  test('an unreachable tenant (--url): the tenant check fails with exit 7; --json details the other checks', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await runCli(['doctor', '--topic-prefix', 'doc', '--url', url, '--json'], {
+      env: brokerEnv(broker),
+    });
+    assert.equal(result.code, 7, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(
+      report.checks.map((check: { name: string; status: string }) => `${check.status} ${check.name}`),
+      ['ok configuration', 'ok broker', 'warn bridge', 'ok token', 'ok claims', 'failed tenant'],
+    );
+    assert.match(
+      report.checks.at(-1).summary,
+      new RegExp(`could not connect to ${escapeRegExp(url.slice(7))} \\(ECONNREFUSED\\)`),
+    );
+    assert.equal(tenant.requests.length, 0);
+  });
+
+  test('a tenant that does not answer: the tenant check fails with exit 28 after --timeout', async () => {
+    tenant.route('GET', '/user/currentUser', () => {});
+    const result = await runCli(['doctor', '--topic-prefix', 'doc', '--timeout', '1'], {
+      env: { ...brokerEnv(broker), C8Y_URL: tenant.url },
+    });
+    assert.equal(result.code, 28, result.stdout + result.stderr);
+    assert.match(result.stdout, /\nfailed +tenant +no answer from 127\.0\.0\.1:\d+ within 1s\n +hint: .*--timeout/);
+  });
+
+  test('its help does not offer the cache options: doctor always asks the bridge', async () => {
+    const result = await runCli(['doctor', '--help']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /--url <url>/);
+    assert.doesNotMatch(result.stdout, /--no-cache|--min-validity/);
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBridge, type Bridge } from './harness/bridge.ts';
-import { startBroker, type Broker } from './harness/broker.ts';
+import { startBridge, type Bridge } from '../sim/bridge.ts';
+import { startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
 
 let broker: Broker;

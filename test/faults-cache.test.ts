@@ -5,7 +5,8 @@ import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { startBridge, useBrokerAndBridge } from './harness/bridge.ts';
+import { startBridge } from '../sim/bridge.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, runCli, tempCacheDir, waitFor } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();

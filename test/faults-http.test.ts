@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
-import { sendJson } from './harness/tenant.ts';
+import { sendJson } from '../sim/tenant.ts';
 
 let f: CurlFixture;
 let dir: string;

@@ -13,7 +13,7 @@ import {
   type TransferInfo,
 } from '../src/index.ts';
 import { parseDuration, parsePort } from '../src/values.ts';
-import { signToken } from './harness/bridge.ts';
+import { signToken } from '../sim/bridge.ts';
 
 /** Property tests: the parsers that read untrusted input never crash, and say no with a usage error. */
 describe('fuzzing the parsers of untrusted input', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from './harness/broker.ts';
+import { freePort } from '../sim/broker.ts';
 import { runCli, type RunResult } from './harness/cli.ts';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
 

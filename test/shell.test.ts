@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { startBridge, TENANT_HOST, useBrokerAndBridge } from './harness/bridge.ts';
+import { startBridge, TENANT_HOST } from '../sim/bridge.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, collect, runCli, waitFor } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();
@@ -63,7 +64,7 @@ describe('c8y-token env', () => {
     assert.equal(evaluate('sh', fromFlag.stdout).values[1], custom);
     assert.match(
       fromFlag.stderr,
-      /--url points at iot\.example\.com, not at the token's issuer t12345\.eu-latest\.cumulocity\.com/,
+      /warning: --url sends the token to iot\.example\.com, not to its issuer t12345\.eu-latest\.cumulocity\.com/,
     );
 
     const fromEnv = await runCli(['env'], { env: { ...brokerEnv(world.broker), C8Y_URL: TENANT_URL } });
@@ -126,6 +127,11 @@ describe('c8y-token exec', () => {
     const run = runCli(['exec', '--', 'sh', '-c', script], { env: brokerEnv(world.broker), killAfterMs: 20_000 });
     const stdout = collect(run.child.stdout!);
     await waitFor(() => stdout().includes('ready'));
+    // Signals are sent only once exec has its handlers in place, as the kernel sees them (SigCgt in /proc), so that a
+    // busy machine cannot make a test's signal reach exec first.
+    await waitFor(() =>
+      catchesSignals(run.child.pid!, [constants.signals.SIGHUP, constants.signals.SIGINT, constants.signals.SIGTERM]),
+    );
     // Not the run itself: a promise returned from an async function would be awaited.
     return { run, child: run.child, stdout };
   }
@@ -155,3 +161,9 @@ describe('c8y-token exec', () => {
     });
   }
 });
+
+function catchesSignals(pid: number, signals: number[]): boolean {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const caught = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+  return signals.every((signal) => (caught >> BigInt(signal - 1)) & 1n);
+}

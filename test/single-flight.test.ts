@@ -4,8 +4,8 @@ import { access, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { entryBaseName } from '../src/cache/store.ts';
-import { startBridge, type Bridge, type BridgeOptions } from './harness/bridge.ts';
-import { startBroker, type Broker } from './harness/broker.ts';
+import { startBridge, type Bridge, type BridgeOptions } from '../sim/bridge.ts';
+import { startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, collect, runCli, tempCacheDir, waitFor, type RunResult } from './harness/cli.ts';
 
 let broker: Broker;

@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { abortError } from '../errors.ts';
 import { decodeToken, type DeviceToken } from '../token/claims.ts';
+import { readPrivateFile, TEMP_SUFFIX, writePrivateFile } from './private-file.ts';
 
 /** One cache entry per broker and bridge: a device with two cloud profiles has two tokens. */
 export interface CacheKey {
@@ -20,7 +19,6 @@ export interface CacheEntry extends CacheKey {
 export type StoredEntry = { file: string } & ({ entry: CacheEntry } | { problem: string });
 
 const ENTRY_SUFFIX = '.json';
-const TEMP_SUFFIX = '.tmp';
 /** A device token is 1-2 KiB: a much larger file is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
 
@@ -47,22 +45,11 @@ export async function readEntry(
 
 /** Undefined when there is no such file. */
 async function readStored(file: string): Promise<StoredEntry | undefined> {
-  let text: string;
+  const read = await readPrivateFile(file, MAX_ENTRY_BYTES);
+  if (!read) return undefined;
+  if ('problem' in read) return { file, problem: read.problem };
   try {
-    // Never follow a link planted in place of an entry.
-    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      if ((await handle.stat()).size > MAX_ENTRY_BYTES) return { file, problem: 'too large to be a cached token' };
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? undefined : { file, problem: `unreadable (${code ?? 'error'})` };
-  }
-  try {
-    const data = JSON.parse(text) as Record<string, unknown>;
+    const data = JSON.parse(read.text) as Record<string, unknown>;
     const { host, port, topicPrefix, token } = data;
     if (
       typeof host !== 'string' ||
@@ -79,33 +66,12 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
 }
 
 /**
- * Writes the entry atomically (a private temporary file renamed over the old entry), so that a reader sees the old
- * token or the new one, never half a file. When the signal is aborted first, nothing is left behind.
+ * Writes the entry atomically, so that a reader sees the old token or the new one, never half a file. When the signal
+ * is aborted first, nothing is left behind.
  */
 export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken, signal?: AbortSignal): Promise<void> {
-  const file = entryPath(dir, key);
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
   const content = `${JSON.stringify({ host: key.host, port: key.port, topicPrefix: key.topicPrefix, token: token.token })}\n`;
-  let renamed = false;
-  try {
-    const handle = await open(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    try {
-      // The creation mode is masked by the umask; fchmod is not.
-      await handle.chmod(0o600);
-      await handle.writeFile(content);
-    } finally {
-      await handle.close();
-    }
-    if (signal?.aborted) throw abortError(signal);
-    await rename(temp, file);
-    renamed = true;
-  } finally {
-    if (!renamed) await unlink(temp).catch(() => {});
-  }
+  await writePrivateFile(entryPath(dir, key), content, signal);
 }
 
 /** Removes the entry if it still holds this token: another process may already have replaced it with a good one. */

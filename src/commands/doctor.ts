@@ -1,9 +1,8 @@
-import { type DoctorCheck, runDoctor } from '../doctor/checks.ts';
+import { type DoctorCheck, type DoctorOptions, runDoctor } from '../doctor/checks.ts';
 import { C8yTokenError } from '../errors.ts';
-import type { GetTokenOptions } from '../get-token.ts';
 import { write } from '../output.ts';
 
-export interface DoctorCommandOptions extends GetTokenOptions {
+export interface DoctorCommandOptions extends DoctorOptions {
   json: boolean;
 }
 

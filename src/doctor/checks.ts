@@ -1,15 +1,17 @@
 import { resolveSettings, type ResolvedSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
 import type { GetTokenOptions } from '../get-token.ts';
-import { remainingValidity, type DeviceToken } from '../token/claims.ts';
+import { remainingValidity } from '../token/claims.ts';
+import { DEFAULT_TIMEOUT_MS } from '../defaults.ts';
 import { requestToken } from '../token/request.ts';
 import { formatDuration } from '../values.ts';
-import { bridgeHealthTopics, probeBroker, type BrokerProbe } from './health.ts';
+import { bridgeHealthTopics, probeBroker } from './health.ts';
+import { probeTenant } from './tenant.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
 export interface DoctorCheck {
-  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims';
+  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'tenant';
   status: CheckStatus;
   summary: string;
   hint?: string;
@@ -18,15 +20,21 @@ export interface DoctorCheck {
   details?: Record<string, unknown>;
 }
 
+export interface DoctorOptions extends GetTokenOptions {
+  /** --url: the tenant's base URL for the last check; else $C8Y_URL; else `https://<iss>` from the token. */
+  url?: string | undefined;
+}
+
 /** Tokens this close to expiry work for one more script at most: worth a warning. */
 const SHORT_VALIDITY_MS = 5 * 60_000;
 
 /**
- * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims.
- * A check that leaves nothing to test further (no configuration, no broker, no token) ends the run.
+ * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims, and
+ * the tenant accepting it. A check that leaves nothing to test further (no configuration, no broker, no token) ends
+ * the run. The token is always a fresh one from the bridge: a cached one would prove nothing about the round trip.
  */
 export async function runDoctor(
-  options: GetTokenOptions,
+  options: DoctorOptions,
   onCheck: (check: DoctorCheck) => void = () => {},
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
@@ -40,24 +48,25 @@ export async function runDoctor(
       error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
     return { name, status: 'failed', summary: known.message, error: known, ...(known.hint && { hint: known.hint }) };
   };
+  /** Runs what a check tests; a failure is reported, and leaves nothing further to check (undefined). */
+  const attempt = async <T>(name: DoctorCheck['name'], probe: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await probe();
+    } catch (error) {
+      report(failed(name, error));
+      return undefined;
+    }
+  };
 
-  let settings: ResolvedSettings;
-  try {
-    settings = await resolveSettings(options, options.env ? { env: options.env } : {});
-  } catch (error) {
-    report(failed('configuration', error));
-    return checks;
-  }
+  const settings = await attempt('configuration', () =>
+    resolveSettings(options, options.env ? { env: options.env } : {}),
+  );
+  if (!settings) return checks;
   report({ name: 'configuration', status: 'ok', summary: describeSettings(settings), details: { ...settings } });
 
   const broker = `${settings.caFile ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
-  let probe: BrokerProbe;
-  try {
-    probe = await probeBroker(settings);
-  } catch (error) {
-    report(failed('broker', error));
-    return checks;
-  }
+  const probe = await attempt('broker', () => probeBroker(settings));
+  if (!probe) return checks;
   report({
     name: 'broker',
     status: 'ok',
@@ -87,13 +96,8 @@ export async function runDoctor(
   }
 
   const started = Date.now();
-  let token: DeviceToken;
-  try {
-    token = await requestToken(settings, options);
-  } catch (error) {
-    report(failed('token', error));
-    return checks;
-  }
+  const token = await attempt('token', () => requestToken(settings, options));
+  if (!token) return checks;
   const roundTripMs = Date.now() - started;
   report({ name: 'token', status: 'ok', summary: `token received in ${roundTripMs} ms`, details: { roundTripMs } });
 
@@ -111,6 +115,17 @@ export async function runDoctor(
     ...(left < SHORT_VALIDITY_MS && {
       hint: "the tenant issues short-lived tokens: check the tenant's OAI-Secure session settings",
     }),
+  });
+
+  const tenant = await attempt('tenant', () =>
+    probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
+  );
+  if (!tenant) return checks;
+  report({
+    name: 'tenant',
+    status: 'ok',
+    summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
+    details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
   });
   return checks;
 }

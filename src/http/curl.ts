@@ -3,16 +3,18 @@ import type { Readable, Writable } from 'node:stream';
 import { C8yTokenError, usageError } from '../errors.ts';
 import { getToken, type GetTokenOptions } from '../get-token.ts';
 import type { DeviceToken } from '../token/claims.ts';
+import { loadAgent } from './agent.ts';
 import { bufferInput, type BufferedInput } from './body.ts';
 import { receiving, statusError } from './failures.ts';
-import { paginate } from './paginate.ts';
+import { paginatePages } from './paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type SendOptions } from './send.ts';
 import { Sink } from './sink.ts';
-import { assertAllowedRequestPath, chooseBaseUrl, targetUrl } from './target.ts';
+import { assertAllowedRequestPath, targetUrl } from './target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
+import { tenantUrl } from '../tenant-url.ts';
 
 export interface CurlOptions extends GetTokenOptions, RequestSpec {
   /** Relative to the tenant's base URL, query string included; or an absolute URL on the tenant's origin. */
@@ -105,20 +107,23 @@ async function transfer(
   const stdin = () => (input ??= bufferInput(streams.stdin));
   const prepared = await prepareRequest(options, stdin);
   const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
-  // Started early, used late: loading undici overlaps the token retrieval. It is CommonJS: `default` holds its
-  // exports both in Node's ESM loader and in the CLI bundle (where named exports are absent).
-  const undici = import('undici').then((module) => module.default);
+  // Started early, used late: loading undici overlaps the token retrieval.
+  const agent = loadAgent();
 
   const token = await getToken(options);
-  const base = chooseBaseUrl(options.url, options.env ?? process.env, token);
+  const base = tenantUrl(token, options.url, options.env);
   if (base.warning) warn(base.warning);
-  const request = requestAt(prepared, targetUrl(base.url, options.path));
+  const baseUrl = new URL(base.url);
+  const request = requestAt(prepared, targetUrl(baseUrl, options.path));
   info.url = request.url.href;
   info.urlEffective = request.url.href;
   info.method = request.method;
 
-  const { Agent } = await undici;
+  const Agent = await agent;
+  // One request at a time, each over the same kept-alive connection (as curl does): with more allowed, undici opens
+  // a second one when the next page is asked for before it has marked the first connection free.
   const dispatcher = new Agent({
+    connections: 1,
     connect: {
       timeout: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       rejectUnauthorized: !options.insecure,
@@ -128,7 +133,7 @@ async function transfer(
   const sendOptions: SendOptions = {
     dispatcher,
     // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
-    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, base.url.origin, options),
+    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, baseUrl.origin, options),
     location: options.location,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
@@ -143,7 +148,7 @@ async function transfer(
   const started = performance.now();
   try {
     if (options.paginate) {
-      const items = paginate(request, {
+      const pages = paginatePages(request, {
         ...sendOptions,
         pageSize: options.pageSize,
         onPage: (exchange, bytes) => {
@@ -151,7 +156,7 @@ async function transfer(
           info.sizeDownload += bytes;
         },
       });
-      await writeArray(items, sink, pretty);
+      await writeArray(pages, sink, pretty);
     } else {
       const exchange = await send(request, sendOptions);
       record(info, exchange);
@@ -203,12 +208,19 @@ function record(info: TransferInfo, exchange: Exchange): void {
   info.numRetries = exchange.retries;
 }
 
-/** The items as one JSON array, written as they come: nothing is written before the first page has arrived. */
-async function writeArray(items: AsyncIterable<unknown>, sink: Sink, pretty: boolean): Promise<void> {
+/**
+ * The items as one JSON array, written page by page as the pages come: nothing is written before the first page has
+ * arrived. One write per page, not per item: stdout to a file or a pipe costs a system call per write.
+ */
+async function writeArray(pages: AsyncIterable<unknown[]>, sink: Sink, pretty: boolean): Promise<void> {
   let count = 0;
-  for await (const item of items) {
-    const text = pretty ? JSON.stringify(item, null, 2).replace(/^/gm, '  ') : JSON.stringify(item);
-    await sink.write(`${count++ === 0 ? '[\n' : ',\n'}${text}`);
+  for await (const items of pages) {
+    if (items.length === 0) continue;
+    const texts = items.map((item) =>
+      pretty ? JSON.stringify(item, null, 2).replace(/^/gm, '  ') : JSON.stringify(item),
+    );
+    await sink.write(`${count === 0 ? '[\n' : ',\n'}${texts.join(',\n')}`);
+    count += items.length;
   }
   await sink.write(count === 0 ? '[]\n' : '\n]\n');
 }

@@ -27,6 +27,14 @@ export async function* paginate(
   request: HttpRequest,
   options: PaginateOptions,
 ): AsyncGenerator<unknown, void, undefined> {
+  for await (const items of paginatePages(request, options)) yield* items;
+}
+
+/** As paginate, one array of items per page: for a consumer that handles a page at once. */
+export async function* paginatePages(
+  request: HttpRequest,
+  options: PaginateOptions,
+): AsyncGenerator<unknown[], void, undefined> {
   if (request.method !== 'GET' || request.body)
     throw usageError('--paginate works only with GET requests without a body');
   let url = new URL(request.url);
@@ -42,7 +50,7 @@ export async function* paginate(
     const page = parsePage(text, exchange);
     const key = collectionKey(page, exchange);
     const items = page[key] as unknown[];
-    yield* items;
+    yield items;
     const statistics = page.statistics as { pageSize?: unknown } | undefined;
     const pageSize = Number(statistics?.pageSize ?? url.searchParams.get('pageSize'));
     if (items.length === 0 || items.length < pageSize || typeof page.next !== 'string') return;

@@ -1,48 +1,4 @@
 import { usageError } from '../errors.ts';
-import type { DeviceToken } from '../token/claims.ts';
-
-export interface BaseUrl {
-  url: URL;
-  /** Set when an override sends the token to a host other than its issuer (custom domains do that legitimately). */
-  warning: string | undefined;
-}
-
-/** The tenant's base URL: `override` (--url), else $C8Y_URL, else the token's issuer. */
-export function chooseBaseUrl(override: string | undefined, env: NodeJS.ProcessEnv, token: DeviceToken): BaseUrl {
-  const fromEnv = env.C8Y_URL?.trim() ? env.C8Y_URL.trim() : undefined;
-  const [given, origin] = override !== undefined ? [override, '--url'] : [fromEnv, 'C8Y_URL'];
-  if (given === undefined) {
-    if (!token.baseUrl)
-      throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
-    return { url: parseBaseUrl(token.baseUrl, "the token's issuer"), warning: undefined };
-  }
-  const url = parseBaseUrl(given, origin);
-  const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
-  const warning =
-    issuer !== undefined && issuer !== url.hostname
-      ? `warning: ${origin} sends the token to ${url.hostname}, not to its issuer ${issuer}`
-      : undefined;
-  return { url, warning };
-}
-
-function parseBaseUrl(text: string, origin: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw usageError(
-      `${origin}: '${text}' is not a URL`,
-      'use the tenant URL, e.g. https://t12345.eu-latest.cumulocity.com',
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw usageError(`${origin}: '${text}' is not an http or https URL`);
-  }
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  url.search = '';
-  url.hash = '';
-  return url;
-}
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const PATH_HINT = 'a path starts with / (/inventory/managedObjects); a URL with https:// (on the tenant only)';

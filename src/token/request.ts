@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../config.ts';
+import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../defaults.ts';
 import { abortError, C8yTokenError } from '../errors.ts';
 import { brokerClientOptions, connectError, loadMqtt } from '../mqtt/broker-connection.ts';
 import { formatSeconds } from '../values.ts';
@@ -21,8 +22,6 @@ export interface RequestOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_TIMEOUT_MS = 15_000;
-export const DEFAULT_REPUBLISH_MS = 5_000;
 const MAX_CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_DELAY_MS = 500;
 

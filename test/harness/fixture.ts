@@ -1,35 +1,41 @@
-import { startBridge, type Bridge } from './bridge.ts';
-import { startBroker, type Broker } from './broker.ts';
+import { after, before } from 'node:test';
+import { startBridge, type Bridge, type BridgeOptions } from '../../sim/bridge.ts';
+import { startBroker, type Broker } from '../../sim/broker.ts';
+import { startSimulatedDevice, type SimulatedDevice } from '../../sim/device.ts';
+import type { TenantOptions } from '../../sim/tenant.ts';
 import { brokerEnv, runCli, type RunOptions } from './cli.ts';
-import { startTenant, type Tenant, type TenantOptions } from './tenant.ts';
 
-/** A broker, a bridge issuing tokens whose issuer is the fake tenant's URL, and the tenant: what `curl` needs. */
-export interface CurlFixture {
-  broker: Broker;
-  bridge: Bridge;
-  tenant: Tenant;
+/** A simulated device (broker, bridge, tenant) and a way to run `curl` on it. */
+export interface CurlFixture extends SimulatedDevice {
   /** Points the CLI at the broker. */
   env: Record<string, string>;
   /** Runs `c8y-token curl <args>` with `env` (plus options.env). */
   curl(args: string[], options?: RunOptions): ReturnType<typeof runCli>;
-  stop(): Promise<void>;
 }
 
 export async function startCurlFixture(options: TenantOptions = {}): Promise<CurlFixture> {
-  const broker = await startBroker();
-  const tenant = await startTenant(options);
-  const bridge = await startBridge(broker, { token: { claims: { iss: tenant.url } } });
-  const env = brokerEnv(broker);
+  const device = await startSimulatedDevice(options);
+  const env = brokerEnv(device.broker);
   return {
-    broker,
-    bridge,
-    tenant,
+    ...device,
     env,
     curl: (args, run = {}) => runCli(['curl', ...args], { ...run, env: { ...env, ...run.env } }),
-    async stop() {
-      await bridge.stop();
-      await tenant.stop();
-      await broker.stop();
-    },
   };
+}
+
+/**
+ * A broker with a bridge on it for the whole test file: started before its first test, stopped after its last.
+ * Read `broker` and `bridge` inside tests (they exist once the file's `before` hook has run).
+ */
+export function useBrokerAndBridge(options: BridgeOptions = {}): { readonly broker: Broker; readonly bridge: Bridge } {
+  const world = {} as { broker: Broker; bridge: Bridge };
+  before(async () => {
+    world.broker = await startBroker();
+    world.bridge = await startBridge(world.broker, options);
+  });
+  after(async () => {
+    await world.bridge.stop();
+    await world.broker.stop();
+  });
+  return world;
 }

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { startBridge, type Bridge } from '../harness/bridge.ts';
-import { startBroker, type Broker } from '../harness/broker.ts';
+import { startBridge, type Bridge } from '../../sim/bridge.ts';
+import { startBroker, type Broker } from '../../sim/broker.ts';
 import { baseEnv, brokerEnv, ROOT } from '../harness/cli.ts';
 
 const run = promisify(execFile);

@@ -32,6 +32,8 @@ export interface Tenant {
   /** The origin, e.g. http://127.0.0.1:43210. */
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted since the last reset (keep-alive reuses one for many requests). */
+  connections: number;
   /** Decides whether an Authorization header is accepted (else 401); by default any bearer token is. */
   authorize: (authorization: string | undefined) => boolean;
   /** How many managed objects the inventory holds. */
@@ -58,12 +60,14 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
   const tenant: Tenant = {
     url: '',
     requests: [],
+    connections: 0,
     authorize: bearer,
     managedObjects: 12,
     linkOrigin: '',
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
     reset() {
       tenant.requests.length = 0;
+      tenant.connections = 0;
       tenant.authorize = bearer;
       tenant.managedObjects = 12;
       tenant.linkOrigin = tenant.url;
@@ -77,6 +81,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
   };
 
   server.on('connection', (socket: Socket) => {
+    tenant.connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });

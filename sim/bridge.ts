@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { after, before } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker, type Broker } from './broker.ts';
+import type { Broker } from './broker.ts';
 
 export const TENANT_HOST = 't12345.eu-latest.cumulocity.com';
 
@@ -114,21 +113,4 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
     },
   };
   return state;
-}
-
-/**
- * A broker with a bridge on it for the whole test file: started before its first test, stopped after its last.
- * Read `broker` and `bridge` inside tests (they exist once the file's `before` hook has run).
- */
-export function useBrokerAndBridge(options: BridgeOptions = {}): { readonly broker: Broker; readonly bridge: Bridge } {
-  const world = {} as { broker: Broker; bridge: Bridge };
-  before(async () => {
-    world.broker = await startBroker();
-    world.bridge = await startBridge(world.broker, options);
-  });
-  after(async () => {
-    await world.bridge.stop();
-    await world.broker.stop();
-  });
-  return world;
 }

@@ -1,0 +1,34 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type SimulatedDevice, startSimulatedDevice } from '../sim/device.ts';
+import { fakeTedge } from '../test/harness/tedge.ts';
+
+/**
+ * The simulated thin-edge device (mosquitto, cloud bridge, fake tenant) with the bridge answering after `latencyMs`
+ * (the round trip through the cloud), and a `tedge` command on PATH whose configuration points at the broker, as on
+ * a standard install.
+ */
+export interface Device extends SimulatedDevice {
+  /** The environment c8y-token runs in: the fake tedge on PATH, a private HOME and token cache. */
+  env: NodeJS.ProcessEnv;
+}
+
+export async function startDevice(latencyMs: number): Promise<Device> {
+  const device = await startSimulatedDevice();
+  const { broker } = device;
+  device.bridge.options.latencyMs = latencyMs;
+  const tedge = await fakeTedge({ 'mqtt.client.host': broker.host, 'mqtt.client.port': String(broker.port) });
+  const home = await mkdtemp(join(tmpdir(), 'c8y-token-bench-'));
+  const configDir = join(home, 'tedge');
+  await mkdir(configDir);
+  await writeFile(join(configDir, 'tedge.toml'), `[mqtt.client]\nport = ${broker.port}\n`);
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${tedge.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    TEDGE_CONFIG_DIR: configDir,
+    C8Y_TOKEN_CACHE_DIR: join(home, 'token-cache'),
+  };
+  return { ...device, env };
+}
