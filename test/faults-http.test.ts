@@ -125,8 +125,10 @@ describe('faults between the CLI and the tenant', () => {
     const large = await peakRss('/large', '/dev/null');
     assert.equal(small.size, 1024);
     assert.equal(large.size, size, 'all of it went through the -o file');
+    // Holding the body would grow it by the body's size or more (about 490 MiB when tried); streaming grew it by
+    // 35 MiB on Node 20 and 82 MiB on Node 24, whose collector lets more garbage pile up before running.
     assert.ok(
-      large.rss - small.rss < size / 4,
+      large.rss - small.rss < size / 2,
       `peak memory grew by ${Math.round((large.rss - small.rss) / 2 ** 20)} MiB for a ${size / 2 ** 20} MiB body`,
     );
     assert.equal((await stat(join(dir, 'small'))).size, 1024);
