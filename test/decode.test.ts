@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { signToken, startBridge, type Bridge } from '../sim/bridge.ts';
-import { startBroker, type Broker } from '../sim/broker.ts';
+import { signToken } from '../sim/bridge.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 
-let broker: Broker;
-let bridge: Bridge;
-
-before(async () => {
-  broker = await startBroker();
-  bridge = await startBridge(broker);
-});
-after(async () => {
-  await bridge.stop();
-  await broker.stop();
-});
+const world = useBrokerAndBridge();
 
 describe('c8y-token decode', () => {
   test('decodes the token given as an argument, with the expiry on stderr', async () => {
@@ -46,9 +36,9 @@ describe('c8y-token decode', () => {
   });
 
   test('fetches a token when none is given', async () => {
-    const result = await runCli(['decode'], { env: brokerEnv(broker) });
+    const result = await runCli(['decode'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout).tci, decodeJwt(bridge.issued.at(-1)!).tci);
+    assert.equal(JSON.parse(result.stdout).tci, decodeJwt(world.bridge.issued.at(-1)!).tci);
   });
 
   test('something that is not a JWT is a usage error, never a stack trace', async () => {

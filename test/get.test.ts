@@ -1,43 +1,34 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { startBridge, signToken, type Bridge } from '../sim/bridge.ts';
-import { freePort, startBroker, type Broker } from '../sim/broker.ts';
+import { signToken, startBridge } from '../sim/bridge.ts';
+import { freePort } from '../sim/broker.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
+import { useBrokerAndBridge } from './harness/fixture.ts';
 
-let broker: Broker;
-let bridge: Bridge;
-
-before(async () => {
-  broker = await startBroker();
-  bridge = await startBridge(broker);
-});
-after(async () => {
-  await bridge.stop();
-  await broker.stop();
-});
+const world = useBrokerAndBridge();
 
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 describe('c8y-token get', () => {
   test('prints exactly the issued token and a newline on stdout, nothing on stderr', async () => {
-    const result = await runCli(['get'], { env: brokerEnv(broker) });
+    const result = await runCli(['get'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
     assert.match(result.stdout, /\n$/);
     const token = result.stdout.slice(0, -1);
     assert.match(token, JWT);
-    assert.ok(bridge.issued.includes(token), 'the token printed is one the bridge issued');
+    assert.ok(world.bridge.issued.includes(token), 'the token printed is one the bridge issued');
   });
 
   test('--format header prints an Authorization header', async () => {
-    const result = await runCli(['get', '--format', 'header'], { env: brokerEnv(broker) });
+    const result = await runCli(['get', '--format', 'header'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 
   test('--format json prints the token, base URL, tenant, user, expiry and claims', async () => {
-    const result = await runCli(['get', '--format', 'json'], { env: brokerEnv(broker) });
+    const result = await runCli(['get', '--format', 'json'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout);
     assert.match(out.token, JWT);
@@ -49,7 +40,7 @@ describe('c8y-token get', () => {
   });
 
   test('an unknown --format is a usage error', async () => {
-    const result = await runCli(['get', '--format', 'yaml'], { env: brokerEnv(broker) });
+    const result = await runCli(['get', '--format', 'yaml'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 2);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /yaml/);
@@ -59,7 +50,7 @@ describe('c8y-token get', () => {
 describe('replies that are not a usable token are ignored while waiting', () => {
   test('junk, malformed, expired and foreign replies before the real one', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const localBridge = await startBridge(broker, {
+    const localBridge = await startBridge(world.broker, {
       topicPrefix: 'junk',
       junkFirst: [
         '',
@@ -83,7 +74,7 @@ describe('replies that are not a usable token are ignored while waiting', () => 
       ],
     });
     try {
-      const result = await runCli(['get', '--topic-prefix', 'junk', '--verbose'], { env: brokerEnv(broker) });
+      const result = await runCli(['get', '--topic-prefix', 'junk', '--verbose'], { env: brokerEnv(world.broker) });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
       assert.equal(localBridge.issued.length, 1);
@@ -109,11 +100,11 @@ describe('replies that are not a usable token are ignored while waiting', () => 
   });
 
   test('a retained stale token on s/dat is ignored; a fresh one is requested', async () => {
-    const localBridge = await startBridge(broker, { topicPrefix: 'stale' });
+    const localBridge = await startBridge(world.broker, { topicPrefix: 'stale' });
     const stale = await signToken();
     await localBridge.retain(`71,${stale}`);
     try {
-      const result = await runCli(['get', '--topic-prefix', 'stale', '--verbose'], { env: brokerEnv(broker) });
+      const result = await runCli(['get', '--topic-prefix', 'stale', '--verbose'], { env: brokerEnv(world.broker) });
       assert.equal(result.code, 0, result.stderr);
       assert.notEqual(result.stdout, `${stale}\n`);
       assert.equal(result.stdout, `${localBridge.issued.at(-1)}\n`);
@@ -125,10 +116,10 @@ describe('replies that are not a usable token are ignored while waiting', () => 
   });
 
   test('a lost request is published again', async () => {
-    const localBridge = await startBridge(broker, { topicPrefix: 'lossy', dropFirst: 1 });
+    const localBridge = await startBridge(world.broker, { topicPrefix: 'lossy', dropFirst: 1 });
     try {
       const result = await runCli(['get', '--topic-prefix', 'lossy', '--republish', '200ms'], {
-        env: brokerEnv(broker),
+        env: brokerEnv(world.broker),
       });
       assert.equal(result.code, 0, result.stderr);
       assert.ok(localBridge.requests >= 2, `requests seen: ${localBridge.requests}`);
@@ -141,10 +132,10 @@ describe('replies that are not a usable token are ignored while waiting', () => 
 
 describe('failures end in bounded time with a documented exit code', () => {
   test('a silent bridge: exit 28 after --timeout, with a hint', async () => {
-    const silent = await startBridge(broker, { topicPrefix: 'silent', silent: true });
+    const silent = await startBridge(world.broker, { topicPrefix: 'silent', silent: true });
     try {
       const result = await runCli(['get', '--topic-prefix', 'silent', '--timeout', '1', '--republish', '300ms'], {
-        env: brokerEnv(broker),
+        env: brokerEnv(world.broker),
       });
       assert.equal(result.code, 28);
       assert.equal(result.stdout, '');
@@ -173,10 +164,10 @@ describe('signals', () => {
     ['SIGTERM', 143],
   ] as const) {
     test(`${signal} while waiting for the token exits ${code} at once`, async () => {
-      const silent = await startBridge(broker, { topicPrefix: `signal-${code}`, silent: true });
+      const silent = await startBridge(world.broker, { topicPrefix: `signal-${code}`, silent: true });
       try {
         const run = runCli(['get', '--topic-prefix', `signal-${code}`, '--timeout', '60', '--verbose'], {
-          env: brokerEnv(broker),
+          env: brokerEnv(world.broker),
           killAfterMs: 20_000,
         });
         while (silent.requests === 0) await new Promise((resolve) => setTimeout(resolve, 20));
