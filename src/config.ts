@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { usageError } from './errors.ts';
 import { parsePort } from './values.ts';
 
@@ -156,10 +155,12 @@ function nonEmpty(value: string | undefined): string | undefined {
  * One `tedge config list` call (`command`: the tedge executable, default found on PATH); resolves undefined when
  * thin-edge is not installed or cannot answer.
  */
-export function readTedgeConfig(
+export async function readTedgeConfig(
   configDir: string | undefined,
   command = 'tedge',
 ): Promise<Map<string, string> | undefined> {
+  // Loaded here: a call that finds thin-edge's settings remembered never spawns anything.
+  const { execFile } = await import('node:child_process');
   const args = configDir ? ['--config-dir', configDir, 'config', 'list'] : ['config', 'list'];
   return new Promise((resolve) => {
     execFile(command, args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) => {

@@ -5,7 +5,7 @@ import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { resolveSettings, type ResolveOptions, type SettingsInput } from './config.ts';
 import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
-import { requestToken, type RequestOptions } from './token/request.ts';
+import type { RequestOptions } from './token/request.ts';
 import { parseDuration } from './values.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
@@ -28,7 +28,7 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
   const env = options.env ?? process.env;
   const minValidityMs = minValidity(options.minValidity);
-  if (options.cache === false) return requestToken(await resolveSettings(options, { env }), options);
+  if (options.cache === false) return (await loadRequest())(await resolveSettings(options, { env }), options);
   const dir = cacheDirectory(env);
   const log = options.log ?? (() => {});
   const settings = await resolveSettings(options, {
@@ -45,8 +45,13 @@ export async function getToken(options: GetTokenOptions = {}): Promise<DeviceTok
       signal: options.signal,
       log,
     },
-    (timeoutMs) => requestToken(settings, { ...options, timeoutMs }),
+    async (timeoutMs) => (await loadRequest())(settings, { ...options, timeoutMs }),
   );
+}
+
+/** The MQTT side, loaded only when the bridge must be asked: a cached token needs none of it. */
+async function loadRequest(): Promise<typeof import('./token/request.ts').requestToken> {
+  return (await import('./token/request.ts')).requestToken;
 }
 
 function minValidity(value: number | string | undefined): number {

@@ -74,7 +74,7 @@ describe('the token stays secret', () => {
     }
     const cacheDir = join(home, '.cache', 'c8y-token');
     assert.equal(holders.length, 1, `files holding a token: ${holders.join(', ')}`);
-    assert.match(holders[0]!, new RegExp(`^${cacheDir}/[0-9a-f]{32}\\.json$`));
+    assert.match(holders[0]!, new RegExp(`^${cacheDir}/[0-9a-f]{16}\\.json$`));
     assert.equal((await stat(holders[0]!)).mode & 0o777, 0o600);
     assert.equal((await stat(cacheDir)).mode & 0o777, 0o700);
   });

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { randomHex } from '../random.ts';
 
 /**
  * A lock file that lets one process ask the bridge while the others wait for its result. It is created with O_EXCL and
@@ -33,7 +33,7 @@ export async function acquireLock(path: string, until: number): Promise<HeldLock
     pid: process.pid,
     started: await processStart(process.pid),
     until,
-    id: randomBytes(8).toString('hex'),
+    id: randomHex(8),
   };
   const content = JSON.stringify(record);
   try {
@@ -97,7 +97,7 @@ export async function inspectLock(
  * atomic), and puts back one that turns out to be a fresh lock another waiter has just taken.
  */
 export async function breakLock(path: string, staleContent: string): Promise<void> {
-  const aside = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.stale`;
+  const aside = `${path}.${process.pid}-${randomHex(4)}.stale`;
   try {
     await rename(path, aside);
   } catch {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { abortError } from '../errors.ts';
+import { randomHex } from '../random.ts';
 
 /** What a process killed while writing leaves behind; `cache clear` removes it. */
 export const TEMP_SUFFIX = '.tmp';
@@ -34,7 +34,7 @@ export async function readPrivateFile(
  * behind.
  */
 export async function writePrivateFile(file: string, content: string, signal?: AbortSignal): Promise<void> {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  const temp = `${file}.${process.pid}-${randomHex(4)}${TEMP_SUFFIX}`;
   let renamed = false;
   try {
     const handle = await open(

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeToken, type DeviceToken } from '../token/claims.ts';
@@ -22,9 +21,17 @@ const ENTRY_SUFFIX = '.json';
 /** A device token is 1-2 KiB: a much larger file is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
 
-/** The file name for a broker and bridge: a hash, so that host names never become paths. */
+/**
+ * The file name for a broker and bridge: a hash, so that host names never become paths. FNV-1a (64 bits) rather than
+ * node:crypto, whose loading alone costs a cached `get` several milliseconds; the entry names its broker and bridge,
+ * and readEntry checks them, so even a collision cannot hand out another broker's token.
+ */
 export function entryBaseName(key: CacheKey): string {
-  return createHash('sha256').update(`${key.host}\0${key.port}\0${key.topicPrefix}`).digest('hex').slice(0, 32);
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(`${key.host}\0${key.port}\0${key.topicPrefix}`)) {
+    hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  }
+  return hash.toString(16).padStart(16, '0');
 }
 
 function entryPath(dir: string, key: CacheKey): string {
