@@ -225,7 +225,7 @@ export function sendJson(
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made with openssl; the certificate is its own CA. */
-export async function makeCertificate(): Promise<{ key: Buffer; cert: Buffer; certFile: string }> {
+export async function makeCertificate(): Promise<{ key: Buffer; cert: Buffer; certFile: string; keyFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'c8y-token-tls-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
@@ -248,5 +248,5 @@ export async function makeCertificate(): Promise<{ key: Buffer; cert: Buffer; ce
     '-addext',
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
-  return { key: await readFile(keyFile), cert: await readFile(certFile), certFile };
+  return { key: await readFile(keyFile), cert: await readFile(certFile), certFile, keyFile };
 }

@@ -1,5 +1,5 @@
 import type { BrokerSettings } from '../config.ts';
-import { brokerClientOptions, connectError, loadMqtt } from '../mqtt/broker-connection.ts';
+import { brokerClientOptions, connectBroker } from '../mqtt/broker-connection.ts';
 
 /** thin-edge publishes the bridge's health, retained, on one of these topics depending on which bridge runs. */
 export function bridgeHealthTopics(topicPrefix: string): { builtIn: string; mosquitto: string } {
@@ -23,11 +23,8 @@ export interface BrokerProbe {
  */
 export async function probeBroker(settings: BrokerSettings, waitMs = 500): Promise<BrokerProbe> {
   const options = await brokerClientOptions(settings, 5000, 'c8y-token-doctor');
-  const mqtt = await loadMqtt();
   const started = Date.now();
-  const client = await mqtt.connectAsync(options).catch((error: Error) => {
-    throw connectError(`${settings.host}:${settings.port}`, error);
-  });
+  const client = await connectBroker(options);
   const connectMs = Date.now() - started;
   const topics = Object.values(bridgeHealthTopics(settings.topicPrefix));
   const health: BridgeHealth[] = [];

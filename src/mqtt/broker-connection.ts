@@ -1,37 +1,75 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { IClientOptions } from 'mqtt';
+import { isIP, connect as tcpConnect } from 'node:net';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../config.ts';
 import { C8yTokenError } from '../errors.ts';
+import { randomHex } from '../random.ts';
 
 /**
- * mqtt.js, loaded on first use so that commands which never reach the broker do not pay for it. mqtt is CommonJS:
- * its default export (module.exports) is what both Node and the CLI bundle's lazy chunk provide; a code-split chunk
- * has no named exports.
+ * Loads mqtt.js and returns a function that creates its client, which starts connecting at once over a TCP or TLS
+ * stream of our own: mqtt.connect() would load, on first use, every transport mqtt.js knows (WebSocket, SOCKS proxies
+ * and their dependencies: tens of milliseconds), while the local broker is only ever reached over TCP or TLS. Loading
+ * and creating are apart so that callers attach their listeners in the same tick as the client is created. mqtt.js is
+ * loaded on first use so that commands which never reach the broker do not pay for it; it is CommonJS, so its
+ * module.exports arrives as `default`.
  */
-export async function loadMqtt(): Promise<typeof import('mqtt').default> {
-  return (await import('mqtt')).default;
+export async function brokerClientFactory(options: BrokerClientOptions): Promise<() => MqttClient> {
+  const [{ default: client }, tls] = await Promise.all([
+    import('mqtt/lib/client'),
+    options.protocol === 'mqtts' ? import('node:tls') : undefined,
+  ]);
+  const { host, port, ca, cert, key } = options;
+  const stream = tls
+    ? () => tls.connect({ host, port, ca, cert, key, ...(!isIP(host) && { servername: host }) })
+    : () => tcpConnect({ host, port });
+  return () => new client.default(stream, options);
 }
+
+/** Resolves once the broker has accepted the connection; rejects with a 'connect' C8yTokenError otherwise. */
+export async function connectBroker(options: BrokerClientOptions): Promise<MqttClient> {
+  const open = await brokerClientFactory(options);
+  return new Promise((resolve, reject) => {
+    const client = open();
+    let lastError: Error | undefined;
+    const onError = (error: Error) => {
+      lastError = error;
+    };
+    const onClose = () => {
+      client.end(true);
+      reject(connectError(`${options.host}:${options.port}`, lastError));
+    };
+    client.on('error', onError).once('close', onClose);
+    client.once('connect', () => {
+      client.off('close', onClose);
+      resolve(client);
+    });
+  });
+}
+
+export type BrokerClientOptions = IClientOptions & { host: string; port: number };
 
 /**
  * mqtt.js options for one short-lived session with the local broker: MQTT 3.1.1, clean session, a random client id,
- * TLS when a CA file is configured, and no automatic reconnect (callers decide, bounded by their own deadline).
+ * TLS when a CA file or a client certificate is configured (as mqtt.connect() would), and no automatic reconnect
+ * (callers decide, bounded by their own deadline).
  */
 export async function brokerClientOptions(
   settings: BrokerSettings,
   connectTimeoutMs: number,
   clientIdPrefix = 'c8y-token',
-): Promise<IClientOptions> {
+): Promise<BrokerClientOptions> {
   return {
     host: settings.host,
     port: settings.port,
-    protocol: settings.caFile ? 'mqtts' : 'mqtt',
+    protocol: settings.caFile || (settings.certFile && settings.keyFile) ? 'mqtts' : 'mqtt',
     protocolVersion: 4,
-    clientId: `${clientIdPrefix}-${randomBytes(6).toString('hex')}`,
+    clientId: `${clientIdPrefix}-${randomHex(6)}`,
     clean: true,
     reconnectPeriod: 0,
     connectTimeout: connectTimeoutMs,
     keepalive: 30,
+    // mqtt.js would otherwise fill a table of 65,536 buffers before its first packet: a session this short sends three.
+    writeCache: false,
     ...(await readTlsFiles(settings)),
   };
 }

@@ -1,8 +1,7 @@
-import type { MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../config.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../defaults.ts';
 import { abortError, C8yTokenError } from '../errors.ts';
-import { brokerClientOptions, connectError, loadMqtt } from '../mqtt/broker-connection.ts';
+import { brokerClientFactory, brokerClientOptions, connectError } from '../mqtt/broker-connection.ts';
 import { formatSeconds } from '../values.ts';
 import type { DeviceToken } from './claims.ts';
 import { parseReply } from './reply.ts';
@@ -40,7 +39,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     settings,
     Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs),
   );
-  const mqtt = await loadMqtt();
+  const openClient = await brokerClientFactory(clientOptions);
   options.signal?.throwIfAborted();
 
   return new Promise<DeviceToken>((resolve, reject) => {
@@ -52,7 +51,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     let reconnectTimer: NodeJS.Timeout | undefined;
 
     log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
-    const client: MqttClient = mqtt.connect(clientOptions);
+    const client = openClient();
 
     const deadline = setTimeout(() => {
       const why = client.connected
