@@ -107,6 +107,25 @@ describe('c8y-token curl --paginate', () => {
     assert.deepEqual(JSON.parse(result.stdout), [{ id: 'm1' }]);
   });
 
+  test('items pass through byte for byte, as the tenant wrote them: spacing, escapes, characters beyond ASCII', async () => {
+    const items = [
+      '{ "id" : "a1",\n  "text": "say \\"hi\\" ] } \\\\" }',
+      '{"id":"a2","name":"Gerät ☃ 🚀","list":[1, [2], {}]}',
+    ];
+    f.tenant.route('GET', '/alarm/alarms', (_, response) => {
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`{"statistics":{"pageSize":5},\n "alarms": [ ${items.join(' ,\n ')} ] }\n`);
+    });
+    const result = await f.curl(['/alarm/alarms', '--paginate']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `[\n${items.join(',\n')}\n]\n`);
+    assert.deepEqual(
+      JSON.parse(result.stdout),
+      items.map((item) => JSON.parse(item)),
+    );
+  });
+
   test('a token refused midway is refreshed once and the walk goes on', async () => {
     f.tenant.managedObjects = 4;
     refuseFirstToken(f.tenant);

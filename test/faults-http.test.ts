@@ -98,6 +98,21 @@ describe('faults between the CLI and the tenant', () => {
     assert.equal(later.stdout, '[\n{"id":"e1"}');
   });
 
+  test('--paginate: an item that is not JSON in a well-formed page passes through as sent; --pretty, which parses it, stops', async () => {
+    f.tenant.route('GET', '/alarm/alarms', (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"alarms":[{"id":"a1","ok":tru}]}');
+    });
+    const raw = await f.curl(['/alarm/alarms', '--paginate']);
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.equal(raw.stdout, '[\n{"id":"a1","ok":tru}\n]\n');
+
+    const pretty = await f.curl(['/alarm/alarms', '--paginate', '--pretty']);
+    assert.equal(pretty.code, 1, pretty.stderr);
+    assert.equal(pretty.stdout, '');
+    assert.match(pretty.stderr, /^c8y-token: --paginate: GET \/alarm\/alarms sent an item that is not JSON\n/);
+    assert.doesNotMatch(pretty.stderr, NO_TRACE);
+  });
+
   test('a body far larger than the memory the CLI uses is streamed to -o', async () => {
     const size = 256 * 1024 * 1024;
     f.tenant.route('GET', '/large', async (_, response) => {

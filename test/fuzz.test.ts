@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { splitPage } from '../src/http/collection-page.ts';
 import { retryAfter } from '../src/http/send.ts';
 import {
   C8yTokenError,
@@ -276,5 +277,59 @@ describe('fuzzing the parsers of curl input and tenant answers', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  test('a collection page: splitPage finds every member and every item, byte for byte, however it is spaced', () => {
+    const item = fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue()));
+    const page = fc.record({
+      next: fc.string(),
+      items: fc.array(item, { maxLength: 20 }),
+      statistics: fc.record({ pageSize: fc.nat(), currentPage: fc.nat() }),
+    });
+    fc.assert(
+      fc.property(page, fc.constantFrom(undefined, 1, '\t'), (value, indent) => {
+        const members = splitPage(Buffer.from(JSON.stringify(value, null, indent)));
+        assert.ok(members, 'a JSON object is split');
+        assert.deepEqual([...members.arrays.keys()], ['items']);
+        const items = members.arrays.get('items')!.map((bytes) => JSON.parse(bytes.toString('utf8')) as unknown);
+        assert.deepEqual(items, JSON.parse(JSON.stringify(value.items)));
+        const { items: _, ...others } = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+        assert.deepEqual(Object.fromEntries(members.values), others);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('splitPage says no, without throwing, to anything but a whole JSON object', () => {
+    const whole = fc
+      .dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 })
+      .map((value) => JSON.stringify({ items: [value, value] }));
+    fc.assert(
+      fc.property(whole, fc.nat(), (text, cut) => {
+        // Every strict prefix of an object's text lacks its closing bracket.
+        assert.equal(splitPage(Buffer.from(text.slice(0, cut % text.length))), undefined);
+        assert.equal(splitPage(Buffer.from(`${text}x`)), undefined);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        const members = splitPage(Buffer.from(bytes));
+        if (members) assert.doesNotThrow(() => JSON.parse(Buffer.from(bytes).toString('utf8')));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const text of [
+      '',
+      '[]',
+      '"x"',
+      '<html>maintenance</html>',
+      '{"items":[{"id":"a1"},',
+      '{"items":[}',
+      '{"a":[1]]}',
+      '{"items":[{"a":[1}]]}',
+    ]) {
+      assert.equal(splitPage(Buffer.from(text)), undefined, text);
+    }
   });
 });

@@ -6,9 +6,9 @@ import type { DeviceToken } from '../token/claims.ts';
 import { loadAgent } from './agent.ts';
 import { bufferInput, type BufferedInput } from './body.ts';
 import { receiving, statusError } from './failures.ts';
-import { paginatePages } from './paginate.ts';
+import { paginateRaw, parseItems } from './paginate.ts';
 import { progressMeter } from './progress.ts';
-import { hasHeader, prepareRequest, requestAt, type RequestSpec } from './request.ts';
+import { hasHeader, prepareRequest, requestAt, type HttpRequest, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type SendOptions } from './send.ts';
 import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from './target.ts';
@@ -148,7 +148,7 @@ async function transfer(
   const started = performance.now();
   try {
     if (options.paginate) {
-      const pages = paginatePages(request, {
+      const pages = paginateRaw(request, {
         ...sendOptions,
         pageSize: options.pageSize,
         onPage: (exchange, bytes) => {
@@ -156,7 +156,7 @@ async function transfer(
           info.sizeDownload += bytes;
         },
       });
-      await writeArray(pages, sink, pretty);
+      await writeArray(pages, sink, pretty, request);
     } else {
       const exchange = await send(request, sendOptions);
       record(info, exchange);
@@ -209,17 +209,29 @@ function record(info: TransferInfo, exchange: Exchange): void {
 }
 
 /**
- * The items as one JSON array, written page by page as the pages come: nothing is written before the first page has
- * arrived. One write per page, not per item: stdout to a file or a pipe costs a system call per write.
+ * The items as one JSON array, one item after another, written page by page as the pages come: nothing is written
+ * before the first page has arrived. Each item is the tenant's own bytes, or parsed and indented when pretty. One write
+ * per page, not per item: stdout to a file or a pipe costs a system call per write.
  */
-async function writeArray(pages: AsyncIterable<unknown[]>, sink: Sink, pretty: boolean): Promise<void> {
+async function writeArray(
+  pages: AsyncIterable<Buffer[]>,
+  sink: Sink,
+  pretty: boolean,
+  request: HttpRequest,
+): Promise<void> {
+  const separator = Buffer.from(',\n');
   let count = 0;
   for await (const items of pages) {
     if (items.length === 0) continue;
-    const texts = items.map((item) =>
-      pretty ? JSON.stringify(item, null, 2).replace(/^/gm, '  ') : JSON.stringify(item),
-    );
-    await sink.write(`${count === 0 ? '[\n' : ',\n'}${texts.join(',\n')}`);
+    const texts = pretty
+      ? parseItems(items, request).map((item) => Buffer.from(JSON.stringify(item, null, 2).replace(/^/gm, '  ')))
+      : items;
+    const parts: Buffer[] = [Buffer.from(count === 0 ? '[\n' : ',\n')];
+    for (const [n, text] of texts.entries()) {
+      if (n > 0) parts.push(separator);
+      parts.push(text);
+    }
+    await sink.write(Buffer.concat(parts));
     count += items.length;
   }
   await sink.write(count === 0 ? '[]\n' : '\n]\n');

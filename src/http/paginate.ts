@@ -1,4 +1,5 @@
 import { C8yTokenError, usageError } from '../errors.ts';
+import { splitPage } from './collection-page.ts';
 import { receiving, statusError } from './failures.ts';
 import type { HttpRequest } from './request.ts';
 import { send, type Exchange, type SendOptions } from './send.ts';
@@ -35,6 +36,31 @@ export async function* paginatePages(
   request: HttpRequest,
   options: PaginateOptions,
 ): AsyncGenerator<unknown[], void, undefined> {
+  for await (const items of paginateRaw(request, options)) yield parseItems(items, request);
+}
+
+/** The items of a page whose structure paginateRaw has checked; the items themselves are checked here. */
+export function parseItems(items: Buffer[], request: Pick<HttpRequest, 'method' | 'url'>): unknown[] {
+  try {
+    return items.map((item) => JSON.parse(item.toString('utf8')) as unknown);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new C8yTokenError(
+      'other',
+      `--paginate: ${request.method} ${new URL(request.url).pathname} sent an item that is not JSON`,
+      { hint: 'run it without --paginate to see the answer' },
+    );
+  }
+}
+
+/**
+ * As paginatePages, each item as the bytes the tenant sent, unparsed (the page's structure is checked): for a consumer
+ * that passes them through, as the CLI does.
+ */
+export async function* paginateRaw(
+  request: HttpRequest,
+  options: PaginateOptions,
+): AsyncGenerator<Buffer[], void, undefined> {
   if (request.method !== 'GET' || request.body)
     throw usageError('--paginate works only with GET requests without a body');
   let url = new URL(request.url);
@@ -43,39 +69,39 @@ export async function* paginatePages(
   }
   for (;;) {
     const exchange = await send({ ...request, url }, options);
-    const text = await receiving(exchange.url, () => exchange.body.text());
-    options.onPage?.(exchange, Buffer.byteLength(text));
+    const body = Buffer.from(await receiving(exchange.url, () => exchange.body.arrayBuffer()));
+    options.onPage?.(exchange, body.length);
     if (exchange.status < 200 || exchange.status >= 300)
-      throw statusError(exchange.status, exchange.method, exchange.url, text);
-    const page = parsePage(text, exchange);
-    const key = collectionKey(page, exchange);
-    const items = page[key] as unknown[];
+      throw statusError(exchange.status, exchange.method, exchange.url, body.toString('utf8'));
+    const page = splitPage(body);
+    if (!page) {
+      throw new C8yTokenError(
+        'other',
+        `--paginate: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
+        { hint: 'run it without --paginate to see the answer' },
+      );
+    }
+    const items = page.arrays.get(itemsKey([...page.arrays.keys()], exchange))!;
     yield items;
-    const statistics = page.statistics as { pageSize?: unknown } | undefined;
+    const statistics = page.values.get('statistics') as { pageSize?: unknown } | undefined;
     const pageSize = Number(statistics?.pageSize ?? url.searchParams.get('pageSize'));
-    if (items.length === 0 || items.length < pageSize || typeof page.next !== 'string') return;
-    const next = new URL(page.next, exchange.url);
+    const link = page.values.get('next');
+    if (items.length === 0 || items.length < pageSize || typeof link !== 'string') return;
+    const next = new URL(link, exchange.url);
     url = new URL(`${next.pathname}${next.search}`, exchange.url.origin);
   }
 }
 
-function parsePage(text: string, exchange: Exchange): Record<string, unknown> {
-  try {
-    const page: unknown = JSON.parse(text);
-    if (page !== null && typeof page === 'object' && !Array.isArray(page)) return page as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new C8yTokenError(
-    'other',
-    `--paginate: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
-    { hint: 'run it without --paginate to see the answer' },
+/** The one array property of a collection: `managedObjects`, `measurements`, `events`, `alarms`, `operations`, ... */
+export function collectionKey(page: Record<string, unknown>, exchange: Pick<Exchange, 'url'>): string {
+  return itemsKey(
+    Object.keys(page).filter((key) => Array.isArray(page[key])),
+    exchange,
   );
 }
 
-/** The one array property of a collection: `managedObjects`, `measurements`, `events`, `alarms`, `operations`, ... */
-export function collectionKey(page: Record<string, unknown>, exchange: Pick<Exchange, 'url'>): string {
-  const keys = Object.keys(page).filter((key) => !NOT_ITEMS.has(key) && Array.isArray(page[key]));
+function itemsKey(arrayKeys: string[], exchange: Pick<Exchange, 'url'>): string {
+  const keys = arrayKeys.filter((key) => !NOT_ITEMS.has(key));
   if (keys.length !== 1) {
     throw usageError(
       `--paginate: ${exchange.url.pathname} is not a collection (${keys.length === 0 ? 'no' : 'more than one'} array of items in its answer)`,
