@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomHex } from '../random.ts';
 
 /**

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants, open, rename, unlink } from 'node:fs/promises';
 import { abortError } from '../errors.ts';
 import { randomHex } from '../random.ts';
 
