@@ -17,19 +17,29 @@ export function tenantUrl(
   url: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): TenantUrl {
-  const [origin, given] = url?.trim() ? ['--url', url.trim()] : ['C8Y_URL', env.C8Y_URL?.trim()];
-  if (!given) {
+  const override = urlOverride(url, env);
+  if (!override) {
     if (!token.baseUrl)
       throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
     return { url: baseOf(parseUrl(token.baseUrl, "the token's issuer")), warning: undefined };
   }
-  const parsed = parseUrl(given, origin);
+  const { origin, parsed } = override;
   const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
   const warning =
     issuer !== undefined && issuer !== parsed.hostname
       ? `warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
       : undefined;
   return { url: baseOf(parsed), warning };
+}
+
+/** Throws the usage error tenantUrl would for a bad --url or $C8Y_URL: called before a token is fetched for nothing. */
+export function checkTenantUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  urlOverride(url, env);
+}
+
+function urlOverride(url: string | undefined, env: NodeJS.ProcessEnv): { origin: string; parsed: URL } | undefined {
+  const [origin, given] = url?.trim() ? ['--url', url.trim()] : ['C8Y_URL', env.C8Y_URL?.trim()];
+  return given ? { origin, parsed: parseUrl(given, origin) } : undefined;
 }
 
 function parseUrl(text: string, origin: string): URL {

@@ -91,6 +91,20 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'curl: -d with -F': { args: ['curl', '/x', '-d', 'a', '-F', 'b=c'], message: /cannot be combined/ },
   'curl: -I with a body': { args: ['curl', '/x', '-I', '-d', 'x'], message: /-I\/--head and a request body/ },
   'curl: --paginate with -i': { args: ['curl', '/x', '--paginate', '-i'], message: /--paginate cannot be combined/ },
+  // Port 1 on loopback refuses connections: a token fetched before the URL is checked would end in exit 7.
+  'curl: a bad --url is refused before a token is fetched': {
+    args: ['curl', '/x', '--url', 'tenant', '--mqtt-port', '1'],
+    message: /--url: 'tenant' is not a URL/,
+  },
+  'env: a bad $C8Y_URL is refused before a token is fetched': {
+    args: ['env', '--mqtt-port', '1'],
+    env: { C8Y_URL: 'ftp://example.com' },
+    message: /C8Y_URL: 'ftp:\/\/example\.com' is not an http or https URL/,
+  },
+  'exec: a bad --url is refused before a token is fetched': {
+    args: ['exec', '--url', 'ftp://example.com', '--mqtt-port', '1', '--', 'true'],
+    message: /--url: 'ftp:\/\/example\.com' is not an http or https URL/,
+  },
   'curl: a web application path': { args: ['curl', '/apps/cockpit/'], message: /refusing to request \/apps\// },
   'curl: a script path': { args: ['curl', '/static/main.js'], message: /refusing to request \/static\/main\.js/ },
 };

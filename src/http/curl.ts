@@ -14,7 +14,7 @@ import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from './target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
-import { tenantUrl } from '../tenant-url.ts';
+import { checkTenantUrl, tenantUrl } from '../tenant-url.ts';
 
 export interface CurlOptions extends GetTokenOptions, RequestSpec {
   /** Relative to the tenant's base URL, query string included; or an absolute URL on the tenant's origin. */
@@ -103,6 +103,7 @@ async function transfer(
   if (options.paginate && (options.include || options.head))
     throw usageError('--paginate cannot be combined with -i or -I');
   assertAllowedRequestPath(options.path);
+  checkTenantUrl(options.url, options.env);
   let input: Promise<BufferedInput> | undefined;
   const stdin = () => (input ??= bufferInput(streams.stdin));
   const prepared = await prepareRequest(options, stdin);

@@ -1,5 +1,5 @@
 import { getToken, type GetTokenOptions } from '../get-token.ts';
-import { tenantUrl } from '../tenant-url.ts';
+import { checkTenantUrl, tenantUrl } from '../tenant-url.ts';
 import type { DeviceToken } from '../token/claims.ts';
 
 /** The variables `env` prints and `exec` hands to its command; undefined means "unset it". */
@@ -23,6 +23,7 @@ export interface TokenVariablesOptions extends GetTokenOptions {
 
 /** Gets a token (cached, as getToken does) and the variables that carry it. */
 export async function getTokenVariables(options: TokenVariablesOptions = {}): Promise<TokenVariables> {
+  checkTenantUrl(options.url, options.env);
   const token = await getToken(options);
   const { url, warning } = tenantUrl(token, options.url, options.env);
   if (warning) options.warn?.(warning);
