@@ -42,12 +42,8 @@ class Scanner {
   page(): PageMembers {
     const members: PageMembers = { arrays: new Map(), values: new Map() };
     this.skipSpace();
-    this.expect(OPEN_OBJECT);
-    this.skipSpace();
-    if (this.body[this.at] === CLOSE_OBJECT) {
-      this.at++;
-    } else {
-      for (;;) {
+    if (this.opens(OPEN_OBJECT, CLOSE_OBJECT)) {
+      do {
         const keyStart = this.at;
         this.expectByte(QUOTE);
         this.at = stringEnd(this.body, this.at);
@@ -62,15 +58,7 @@ class Scanner {
           this.skipValue();
           members.values.set(key, JSON.parse(this.body.toString('utf8', start, this.at)));
         }
-        this.skipSpace();
-        if (this.body[this.at] === COMMA) {
-          this.at++;
-          this.skipSpace();
-          continue;
-        }
-        this.expect(CLOSE_OBJECT);
-        break;
-      }
+      } while (this.continues(CLOSE_OBJECT));
     }
     this.skipSpace();
     if (this.at !== this.body.length) throw new NotJson();
@@ -80,25 +68,35 @@ class Scanner {
   /** The elements of the array that starts here, each as a view of the body. */
   private elements(): Buffer[] {
     const elements: Buffer[] = [];
+    if (this.opens(OPEN_ARRAY, CLOSE_ARRAY)) {
+      do {
+        const start = this.at;
+        this.skipValue();
+        elements.push(this.body.subarray(start, this.at));
+      } while (this.continues(CLOSE_ARRAY));
+    }
+    return elements;
+  }
+
+  /** Past the opening bracket: true when something comes before the closing one; false, past it, when empty. */
+  private opens(open: number, close: number): boolean {
+    this.expect(open);
+    this.skipSpace();
+    if (this.body[this.at] !== close) return true;
+    this.at++;
+    return false;
+  }
+
+  /** After a member or an element: true past a comma, false past the closing bracket; anything else is not JSON. */
+  private continues(close: number): boolean {
+    this.skipSpace();
+    if (this.body[this.at] !== COMMA) {
+      this.expect(close);
+      return false;
+    }
     this.at++;
     this.skipSpace();
-    if (this.body[this.at] === CLOSE_ARRAY) {
-      this.at++;
-      return elements;
-    }
-    for (;;) {
-      const start = this.at;
-      this.skipValue();
-      elements.push(this.body.subarray(start, this.at));
-      this.skipSpace();
-      if (this.body[this.at] === COMMA) {
-        this.at++;
-        this.skipSpace();
-        continue;
-      }
-      this.expect(CLOSE_ARRAY);
-      return elements;
-    }
+    return true;
   }
 
   /** Skips one value: a string, an object or array (its brackets matched), or a scalar. */
