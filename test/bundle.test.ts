@@ -55,9 +55,10 @@ describe('the bundled CLI', () => {
     assert.equal(packages.has('undici'), false);
   });
 
-  test('get loads mqtt but not undici', async () => {
+  test("get loads mqtt's client but not its other transports, nor undici", async () => {
     const { packages } = await loadedBy(['get', '--mqtt-port', String(await freePort()), '--timeout', '1']);
     assert.ok(packages.has('mqtt'));
+    for (const transport of ['ws', 'socks']) assert.equal(packages.has(transport), false, `${transport} was loaded`);
     assert.equal(packages.has('undici'), false);
   });
 
@@ -76,10 +77,12 @@ describe('the bundled CLI', () => {
       const first = await runCli(['get'], { env });
       assert.equal(first.code, 0, first.stderr);
       for (const args of [['get'], ['env'], ['exec', '--', 'true'], ['decode']]) {
-        const { packages, result } = await loadedBy(args, env);
+        const { packages, urls, result } = await loadedBy(args, env);
         assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
         assert.equal(packages.has('mqtt'), false, `${args.join(' ')} loaded mqtt`);
         assert.equal(packages.has('undici'), false, `${args.join(' ')} loaded undici`);
+        // Nothing is hashed, spawned or written: node:crypto would cost each call several milliseconds.
+        if (args[0] === 'get') assert.deepEqual(urls.filter((url) => /^node:(crypto|child_process)$/.test(url)), []);
       }
       const { packages, result } = await loadedBy(['curl', '/user/currentUser'], env);
       assert.equal(result.code, 0, result.stderr);
