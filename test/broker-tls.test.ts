@@ -39,6 +39,7 @@ async function startTlsFront(target: { host: string; port: number }, options: Tl
 }
 
 const world = useBrokerAndBridge();
+
 describe('a broker that is reached over TLS', () => {
   let serverCert: Awaited<ReturnType<typeof makeCertificate>>;
   let clientCert: Awaited<ReturnType<typeof makeCertificate>>;
