@@ -1,5 +1,6 @@
-import { constants, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomHex } from '../random.ts';
+import { createExclusive } from './private-file.ts';
 
 /**
  * A lock file that lets one process ask the bridge while the others wait for its result. It is created with O_EXCL and
@@ -36,11 +37,7 @@ export async function acquireLock(path: string, until: number): Promise<HeldLock
   };
   const content = JSON.stringify(record);
   try {
-    const handle = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
+    const handle = await createExclusive(path);
     try {
       await handle.writeFile(content);
     } catch (error) {

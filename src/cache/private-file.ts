@@ -1,4 +1,4 @@
-import { constants, open, rename, unlink } from 'node:fs/promises';
+import { constants, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { abortError } from '../errors.ts';
 import { randomHex } from '../random.ts';
 
@@ -36,11 +36,7 @@ export async function writePrivateFile(file: string, content: string, signal?: A
   const temp = `${file}.${process.pid}-${randomHex(4)}${TEMP_SUFFIX}`;
   let renamed = false;
   try {
-    const handle = await open(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
+    const handle = await createExclusive(temp);
     try {
       // The creation mode is masked by the umask; fchmod is not.
       await handle.chmod(0o600);
@@ -54,4 +50,12 @@ export async function writePrivateFile(file: string, content: string, signal?: A
   } finally {
     if (!renamed) await unlink(temp).catch(() => {});
   }
+}
+
+/**
+ * Creates a file of the cache directory for writing, mode 0600 before the umask: it fails with EEXIST when the file
+ * is there already, and never follows a link planted in its place.
+ */
+export function createExclusive(path: string): Promise<FileHandle> {
+  return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
 }
