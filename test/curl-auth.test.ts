@@ -4,20 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startBridge } from '../sim/bridge.ts';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { useCurlFixture } from './harness/fixture.ts';
 import { refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
 
-let f: CurlFixture;
+const f = useCurlFixture();
 let elsewhere: Tenant;
 
 before(async () => {
-  f = await startCurlFixture();
   elsewhere = await startTenant();
 });
-after(async () => {
-  await elsewhere.stop();
-  await f.stop();
-});
+after(() => elsewhere.stop());
 beforeEach(() => {
   f.tenant.reset();
   elsewhere.reset();

@@ -5,15 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { freePort } from '../sim/broker.ts';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { useCurlFixture } from './harness/fixture.ts';
 import { makeCertificate, sendJson, startTenant, type Handler, type Tenant } from '../sim/tenant.ts';
 
-let f: CurlFixture;
-
-before(async () => {
-  f = await startCurlFixture();
-});
-after(() => f.stop());
+const f = useCurlFixture();
 beforeEach(() => f.tenant.reset());
 
 /** Answers `failures` times with `status` (and the headers given), then 200. */

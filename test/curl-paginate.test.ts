@@ -2,16 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { beforeEach, describe, test } from 'node:test';
+import { useCurlFixture } from './harness/fixture.ts';
 import { refuseFirstToken, sendJson } from '../sim/tenant.ts';
 
-let f: CurlFixture;
-
-before(async () => {
-  f = await startCurlFixture();
-});
-after(() => f.stop());
+const f = useCurlFixture();
 beforeEach(() => f.tenant.reset());
 
 const ids = (stdout: string) => (JSON.parse(stdout) as Array<{ id: string }>).map((item) => Number(item.id));

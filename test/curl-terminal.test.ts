@@ -2,16 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runCliInTerminal } from './harness/cli.ts';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { useCurlFixture } from './harness/fixture.ts';
 
-let f: CurlFixture;
-
-before(async () => {
-  f = await startCurlFixture();
-});
-after(() => f.stop());
+const f = useCurlFixture();
 
 async function inTerminal(args: string[]) {
   const result = await runCliInTerminal(['curl', ...args], f.env);

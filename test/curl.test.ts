@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { before, beforeEach, describe, test } from 'node:test';
 import { startBridge } from '../sim/bridge.ts';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { useCurlFixture } from './harness/fixture.ts';
 import { startTenant, type RecordedRequest } from '../sim/tenant.ts';
 
-let f: CurlFixture;
+const f = useCurlFixture();
 let dir: string;
 
 before(async () => {
-  f = await startCurlFixture();
   dir = await mkdtemp(join(tmpdir(), 'c8y-token-curl-'));
 });
-after(() => f.stop());
 beforeEach(() => f.tenant.reset());
 
 const CURRENT_USER = /^\{"id":"device_rpi4-d83add90fe56",.*\}$/;

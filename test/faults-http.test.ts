@@ -3,18 +3,16 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { before, beforeEach, describe, test } from 'node:test';
+import { useCurlFixture } from './harness/fixture.ts';
 import { sendJson } from '../sim/tenant.ts';
 
-let f: CurlFixture;
+const f = useCurlFixture();
 let dir: string;
 
 before(async () => {
-  f = await startCurlFixture();
   dir = await mkdtemp(join(tmpdir(), 'c8y-token-faults-'));
 });
-after(() => f.stop());
 beforeEach(() => f.tenant.reset());
 
 const NO_TRACE = /\n\s+at /;

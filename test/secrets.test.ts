@@ -2,17 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { freePort } from '../sim/broker.ts';
 import { runCli, type RunResult } from './harness/cli.ts';
-import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+import { useCurlFixture } from './harness/fixture.ts';
 
-let f: CurlFixture;
-
-before(async () => {
-  f = await startCurlFixture();
-});
-after(() => f.stop());
+const f = useCurlFixture();
 
 /** Every regular file under `dir`, however deep. */
 async function filesUnder(dir: string): Promise<string[]> {

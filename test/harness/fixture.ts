@@ -24,6 +24,19 @@ export async function startCurlFixture(options: TenantOptions = {}): Promise<Cur
 }
 
 /**
+ * A CurlFixture for the whole test file: started before its first test, stopped after its last. Read its members
+ * inside tests (they exist once the file's `before` hook has run).
+ */
+export function useCurlFixture(): CurlFixture {
+  const fixture = {} as CurlFixture;
+  before(async () => {
+    Object.assign(fixture, await startCurlFixture());
+  });
+  after(() => fixture.stop());
+  return fixture;
+}
+
+/**
  * A broker with a bridge on it for the whole test file: started before its first test, stopped after its last.
  * Read `broker` and `bridge` inside tests (they exist once the file's `before` hook has run).
  */
