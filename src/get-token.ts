@@ -1,4 +1,4 @@
-import { cacheDirectory } from './cache/location.ts';
+import { cacheDirectory, checkCacheDirectory, type DirectoryCheck } from './cache/location.ts';
 import { cachedRequest } from './cache/single-flight.ts';
 import { cachedTedgeConfig } from './cache/tedge-config.ts';
 import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
@@ -31,14 +31,18 @@ export async function getToken(options: GetTokenOptions = {}): Promise<DeviceTok
   if (options.cache === false) return (await loadRequest())(await resolveSettings(options, { env }), options);
   const dir = cacheDirectory(env);
   const log = options.log ?? (() => {});
+  // The remembered settings and the token live in the same directory: it is checked once, when first needed.
+  let checked: Promise<DirectoryCheck> | undefined;
+  const checkDirectory = () => (checked ??= checkCacheDirectory(dir, true));
   const settings = await resolveSettings(options, {
     env,
-    readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, env, log }),
+    readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, checkDirectory, env, log }),
   });
   return cachedRequest(
     settings,
     {
       dir,
+      checkDirectory,
       minValidityMs,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       exclude: options.exclude,

@@ -4,12 +4,14 @@ import { abortError, C8yTokenError } from '../errors.ts';
 import type { Logger } from '../output.ts';
 import { remainingValidity, unusableReason, type DeviceToken } from '../token/claims.ts';
 import { formatDuration, formatSeconds } from '../values.ts';
-import { checkCacheDirectory } from './location.ts';
+import type { DirectoryCheck } from './location.ts';
 import { acquireLock, breakLock, inspectLock } from './lock.ts';
 import { entryBaseName, evictEntry, readEntry, writeEntry, type CacheKey } from './store.ts';
 
 export interface CachedRequestOptions {
   dir: string;
+  /** Checks `dir` as checkCacheDirectory(dir, true) does; the caller may share one check between uses. */
+  checkDirectory: () => Promise<DirectoryCheck>;
   /** A cached token is reused only while it stays valid at least this long. */
   minValidityMs: number;
   /** Bounds the whole call: waiting for another process included. */
@@ -34,7 +36,7 @@ export async function cachedRequest(
   request: (timeoutMs: number) => Promise<DeviceToken>,
 ): Promise<DeviceToken> {
   const { dir, log, signal } = options;
-  const directory = await checkCacheDirectory(dir, true);
+  const directory = await options.checkDirectory();
   if (!directory.usable) {
     log(`not using the token cache: ${directory.reason}`);
     return request(options.timeoutMs);

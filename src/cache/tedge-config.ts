@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { readTedgeConfig } from '../config.ts';
 import type { Logger } from '../output.ts';
-import { checkCacheDirectory } from './location.ts';
+import type { DirectoryCheck } from './location.ts';
 import { readPrivateFile, writePrivateFile } from './private-file.ts';
 
 /** In the token cache directory; not `.json`, so that `cache status` does not take it for a token. */
@@ -17,6 +17,8 @@ const USED_KEYS = /^(mqtt\.client\.|c8y\.(profiles\.[^.]+\.)?bridge\.topic_prefi
 export interface TedgeConfigCacheOptions {
   /** The token cache directory (checked as for tokens: ours, private, not a link). */
   dir: string;
+  /** Checks `dir` as checkCacheDirectory(dir, true) does; the caller may share one check between uses. */
+  checkDirectory: () => Promise<DirectoryCheck>;
   /** Supplies PATH (to find tedge) and the TEDGE_* variables that tedge itself reads. */
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -32,7 +34,7 @@ export async function cachedTedgeConfig(
   configDir: string | undefined,
   options: TedgeConfigCacheOptions,
 ): Promise<Map<string, string> | undefined> {
-  const { dir, env, log } = options;
+  const { dir, env, log, checkDirectory } = options;
   const tedge = await findExecutable('tedge', env.PATH ?? '');
   if (!tedge) return undefined;
   const file = join(dir, FILE);
@@ -45,7 +47,7 @@ export async function cachedTedgeConfig(
       .filter(([name]) => name.startsWith('TEDGE_'))
       .sort(([a], [b]) => (a < b ? -1 : 1)),
   ]);
-  const directory = await checkCacheDirectory(dir, true);
+  const directory = await checkDirectory();
   if (directory.usable) {
     const remembered = parse(await readPrivateFile(file, MAX_BYTES), key);
     if (remembered) {
