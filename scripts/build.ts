@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { buildProgram } from '../src/cli.ts';
 import { describeProgram } from '../src/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
@@ -18,6 +18,18 @@ const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
 /** CommonJS dependencies (mqtt, commander) call require() for Node's built-in modules; ESM has none of its own. */
 const REQUIRE_SHIM =
   "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
+
+/**
+ * mqtt.js and bl take their streams from readable-stream, a copy of Node's own stream module for browsers and old
+ * Nodes; readable-stream itself hands out Node's when READABLE_STREAM=disable. The bundle does so always: it runs on
+ * Node >= 20 only, and a cache miss no longer compiles ~215 KB of duplicate stream code (~13 ms of `get --no-cache`).
+ */
+const nodeStreams: Plugin = {
+  name: 'node-streams',
+  setup(build) {
+    build.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
+  },
+};
 
 /**
  * Bundles the CLI with its dependencies: Node then reads a few files at start-up instead of hundreds, and the
@@ -37,6 +49,7 @@ const { metafile } = await build({
   target: 'node20.18',
   banner: { js: REQUIRE_SHIM },
   metafile: true,
+  plugins: [nodeStreams],
   logLevel: 'warning',
 });
 await writeFile(METAFILE, JSON.stringify(metafile, null, 2));

@@ -55,10 +55,11 @@ describe('the bundled CLI', () => {
     assert.equal(packages.has('undici'), false);
   });
 
-  test("get loads mqtt's client but not its other transports, nor undici", async () => {
+  test("get loads mqtt's client but not its other transports, readable-stream nor undici", async () => {
     const { packages } = await loadedBy(['get', '--mqtt-port', String(await freePort()), '--timeout', '1']);
     assert.ok(packages.has('mqtt'));
     for (const transport of ['ws', 'socks']) assert.equal(packages.has(transport), false, `${transport} was loaded`);
+    assert.equal(packages.has('readable-stream'), false, "Node's own streams serve mqtt.js");
     assert.equal(packages.has('undici'), false);
   });
 
