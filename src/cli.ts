@@ -344,12 +344,8 @@ Examples:
   c8y-token curl /inventory/binaries -F 'object={"name":"log.txt","type":"text/plain"}' -F file=@log.txt
   c8y-token curl -sf -o /dev/null -w '%{http_code}\\n' /inventory/managedObjects/1234`)
     .action(async (path: string, flags: CurlFlags) => {
-      // undici parses HTTP in WebAssembly. V8 11 (Node 20) compiles the hot parser functions once more, optimised, on
-      // background threads, and Node waits for those compilations before the process can exit: ~130 ms, more than a
-      // request to the tenant takes. Later V8s do not make the exit wait, and there --liftoff-only costs ~40 ms
-      // instead. (The CLI's own process only: the library leaves V8 alone.)
-      if (Number.parseInt(process.versions.v8, 10) < 12) (await import('node:v8')).setFlagsFromString('--liftoff-only');
       const { curl } = await import('./commands/curl.ts');
+      await skipWasmTierUp();
       await curl({
         ...tokenOptions(flags),
         path,
@@ -399,6 +395,21 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   } finally {
     listenForInterruptions(false);
   }
+}
+
+/**
+ * undici parses HTTP in WebAssembly. V8 11 (Node 20) compiles the hot parser functions once more, optimised, on
+ * background threads, and Node waits for those compilations before the process can exit: ~130 ms, more than a
+ * request to the tenant takes. --liftoff-only stops that; later V8s do not make the exit wait, and there the flag
+ * would cost ~40 ms instead. It is set once undici and the Node modules it needs are loaded, before the parser is
+ * compiled (at the first connection): after a V8 flag changes, Node compiles each built-in module it loads from
+ * source instead of from its code cache (~16 ms for http, http2, tls, crypto and zlib). The CLI's own process
+ * only: the library leaves V8 alone.
+ */
+async function skipWasmTierUp(): Promise<void> {
+  if (Number.parseInt(process.versions.v8, 10) >= 12) return;
+  await (await import('./http/agent.ts')).loadAgent();
+  (await import('node:v8')).setFlagsFromString('--liftoff-only');
 }
 
 function reportError(error: unknown, { verbose, quiet }: { verbose: boolean; quiet: boolean }): number {
