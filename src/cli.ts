@@ -204,6 +204,7 @@ Examples:
   c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
     .action(async (flags: BrokerFlags & UrlFlags & { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.ts');
+      await skipWasmTierUp();
       await doctor({ ...tokenOptions(flags), url: flags.url, json: flags.json === true });
     });
 
