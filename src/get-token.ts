@@ -11,7 +11,10 @@ import { parseDuration } from './values.ts';
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
   /** Environment for the settings and the cache location (default: process.env). */
   env?: ResolveOptions['env'];
-  /** Reuse a cached token and store new ones (default true); false neither reads nor writes the cache. */
+  /**
+   * Reuse a cached token and store new ones (default true); false neither reads nor writes cached tokens. thin-edge's
+   * remembered settings are used either way: they are checked against tedge.toml and tedge on every call.
+   */
   cache?: boolean;
   /**
    * Reuse a cached token only while it stays valid at least this long (default 5 minutes). A number is milliseconds,
@@ -28,7 +31,6 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
   const env = options.env ?? process.env;
   const minValidityMs = minValidity(options.minValidity);
-  if (options.cache === false) return (await loadRequest())(await resolveSettings(options, { env }), options);
   const dir = cacheDirectory(env);
   const log = options.log ?? (() => {});
   // The remembered settings and the token live in the same directory: it is checked once, when first needed.
@@ -38,6 +40,7 @@ export async function getToken(options: GetTokenOptions = {}): Promise<DeviceTok
     env,
     readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, checkDirectory, env, log }),
   });
+  if (options.cache === false) return (await loadRequest())(settings, options);
   return cachedRequest(
     settings,
     {

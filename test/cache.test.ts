@@ -40,7 +40,7 @@ describe('token cache', () => {
     assert.ok(!second.stderr.includes(second.stdout.trim()), 'the token never reaches stderr');
   });
 
-  test('--no-cache neither reads nor writes the cache', async () => {
+  test('--no-cache neither reads nor writes cached tokens', async () => {
     const emptyDir = tempCacheDir();
     const { first, second, requests } = await getTwice(['--no-cache'], emptyDir);
     assert.equal(requests, 2);

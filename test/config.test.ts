@@ -146,7 +146,7 @@ describe('thin-edge configuration through the tedge command', () => {
 describe("thin-edge's settings remembered in the cache directory", () => {
   const world = useBrokerAndBridge();
 
-  test('tedge is asked once, and again when tedge.toml or the tedge executable changes, or with --no-cache', async () => {
+  test('tedge is asked once, and again when tedge.toml or the tedge executable changes', async () => {
     const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
     const configDir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
     const toml = join(configDir, 'tedge.toml');
@@ -175,9 +175,12 @@ describe("thin-edge's settings remembered in the cache directory", () => {
     await get();
     assert.equal(await calls(), 3, 'an updated tedge is asked again');
     await get('--no-cache');
-    assert.equal(await calls(), 4, '--no-cache asks tedge');
+    assert.equal(await calls(), 3, '--no-cache concerns the token: the remembered settings still serve');
+    await touch(toml, 30);
+    await get('--no-cache');
+    assert.equal(await calls(), 4, 'with --no-cache too, an edited tedge.toml is read again');
     await get();
-    assert.equal(await calls(), 4, '--no-cache does not replace what is remembered');
+    assert.equal(await calls(), 4, 'and what --no-cache asked is remembered');
   });
 
   test('the remembered file holds only the settings c8y-token uses, privately', async () => {
