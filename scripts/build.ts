@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { buildProgram } from '../src/cli.ts';
+import { buildProgram } from '../src/program.ts';
 import { describeProgram } from '../src/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
 import { manPage } from './man-page.ts';
@@ -59,4 +59,4 @@ const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'ut
 // Reproducible builds (Debian's) set SOURCE_DATE_EPOCH; the page's date is then the source's, not the build's.
 const date = process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date();
 await mkdir(dirname(MAN_PAGE), { recursive: true });
-await writeFile(MAN_PAGE, manPage(describeProgram(buildProgram()), version, date));
+await writeFile(MAN_PAGE, manPage(describeProgram(buildProgram(version)), version, date));

@@ -72,7 +72,7 @@ describe('the bundled CLI', () => {
     });
   }
 
-  test('a cached token: get, env, exec and decode load no mqtt, curl loads undici but no mqtt', async () => {
+  test('a cached token: get, env, exec and decode load no mqtt, curl loads undici but no mqtt; bare get and curl PATH no commander', async () => {
     const fixture = await startCurlFixture();
     try {
       const env = { ...fixture.env, C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
@@ -85,11 +85,17 @@ describe('the bundled CLI', () => {
         assert.equal(packages.has('undici'), false, `${args.join(' ')} loaded undici`);
         // Nothing is hashed: loading node:crypto alone costs a call several milliseconds.
         assert.equal(urls.includes('node:crypto'), false, `${args.join(' ')} loaded node:crypto`);
+        // A bare get has nothing to parse; the others need commander.
+        assert.equal(packages.has('commander'), args.length > 1 || args[0] !== 'get', `${args.join(' ')}: commander`);
       }
       const { packages, result } = await loadedBy(['curl', '/user/currentUser'], env);
       assert.equal(result.code, 0, result.stderr);
       assert.ok(packages.has('undici'));
       assert.equal(packages.has('mqtt'), false, 'curl loaded mqtt');
+      assert.equal(packages.has('commander'), false, 'curl PATH has nothing to parse');
+      const parsed = await loadedBy(['curl', '-s', '/user/currentUser'], env);
+      assert.equal(parsed.result.code, 0, parsed.result.stderr);
+      assert.ok(parsed.packages.has('commander'), 'curl -s PATH is parsed by commander');
       assert.equal(fixture.bridge.requests, 1, 'every run after the first used the cached token');
     } finally {
       await fixture.stop();

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DEFAULT_FLAGS } from '../src/command-flags.ts';
+import { buildProgram } from '../src/program.ts';
 import { ROOT, runCli } from './harness/cli.ts';
 
 describe('command line', () => {
@@ -55,4 +57,27 @@ describe('command line', () => {
       assert.doesNotMatch(result.stderr, /\n\s+at /);
     });
   }
+});
+
+describe('command lines that skip commander', () => {
+  /** The flags commander hands the action of `args`, caught before the action runs. */
+  async function parsedFlags(args: string[]): Promise<Record<string, unknown>> {
+    const stop = new Error('parsed');
+    let flags: Record<string, unknown> = {};
+    const program = buildProgram('0.0.0').hook('preAction', (_, command) => {
+      flags = command.opts();
+      throw stop;
+    });
+    await assert.rejects(program.parseAsync(['node', 'c8y-token', ...args]), stop);
+    return flags;
+  }
+
+  // src/cli.ts runs these command lines itself, with DEFAULT_FLAGS: they must be what commander would give.
+  test('a bare get gets the flags commander would give it', async () => {
+    assert.deepEqual(await parsedFlags(['get']), { ...DEFAULT_FLAGS, format: 'token' });
+  });
+
+  test('curl PATH gets the flags commander would give it', async () => {
+    assert.deepEqual(await parsedFlags(['curl', '/user/currentUser']), DEFAULT_FLAGS);
+  });
 });

@@ -1,5 +1,6 @@
 import { type DoctorCheck, type DoctorOptions, runDoctor } from '../doctor/checks.ts';
 import { C8yTokenError } from '../errors.ts';
+import { skipWasmTierUp } from '../http/agent.ts';
 import { write } from '../output.ts';
 
 export interface DoctorCommandOptions extends DoctorOptions {
@@ -9,6 +10,7 @@ export interface DoctorCommandOptions extends DoctorOptions {
 const LABEL: Record<DoctorCheck['status'], string> = { ok: 'ok    ', warn: 'warn  ', failed: 'failed' };
 
 export async function doctor(options: DoctorCommandOptions): Promise<void> {
+  await skipWasmTierUp();
   // Lines appear as each check finishes: a slow round trip should not look like a hang.
   const printLine = (check: DoctorCheck) => {
     const hint = check.hint ? `\n${' '.repeat(8)}hint: ${check.hint}` : '';
