@@ -2,14 +2,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { buildProgram } from '../src/program.ts';
-import { describeProgram } from '../src/program-spec.ts';
+import { buildProgram } from '../src/cli/program.ts';
+import { describeProgram } from '../src/cli/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
 import { manPage } from './man-page.ts';
 
 /** The repository root, from dist/scripts/ where the compiled script runs. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Two levels below package.json, like dist/src/cli.js: src/cli.ts reads the version from '../../package.json'. */
+/** Two levels below package.json, like the bundle's entry: src/cli/main.ts reads the version from '../../package.json'. */
 const OUT_DIR = resolve(ROOT, 'dist/cli');
 /** Which source files and packages went into which output file; the tests read it to see what a command loads. */
 const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
@@ -39,7 +39,7 @@ const nodeStreams: Plugin = {
 await rm(OUT_DIR, { recursive: true, force: true });
 const { metafile } = await build({
   absWorkingDir: ROOT,
-  entryPoints: { 'c8y-token': 'src/cli.ts' },
+  entryPoints: { 'c8y-token': 'src/cli/main.ts' },
   outdir: OUT_DIR,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../src/program-spec.ts';
+import type { CommandSpec } from '../src/cli/program-spec.ts';
 
 /**
  * The man page (roff, man macros) from the same description of the program as --help: the program's usage,

@@ -1,8 +1,8 @@
-export { getToken, type GetTokenOptions } from './get-token.ts';
-export { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
-export { cacheDirectory } from './cache/location.ts';
-export { clearTokenCache, listCachedTokens, type CacheContents } from './cache/manage.ts';
-export type { CacheEntry, CacheKey, StoredEntry } from './cache/store.ts';
+export { getToken, type GetTokenOptions } from './core/get-token.ts';
+export { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from './core/defaults.ts';
+export { cacheDirectory } from './core/cache/location.ts';
+export { clearTokenCache, listCachedTokens, type CacheContents } from './core/cache/manage.ts';
+export type { CacheEntry, CacheKey, StoredEntry } from './core/cache/store.ts';
 export {
   getTokenVariables,
   shellExports,
@@ -10,15 +10,15 @@ export {
   type Shell,
   type TokenVariables,
   type TokenVariablesOptions,
-} from './shell/variables.ts';
-export { tenantUrl, type TenantUrl } from './tenant-url.ts';
+} from './core/token/variables.ts';
+export { tenantUrl, type TenantUrl } from './core/token/tenant-url.ts';
 export {
   resolveSettings,
   type BrokerSettings,
   type ResolvedSettings,
   type SettingSource,
   type SettingsInput,
-} from './config.ts';
+} from './core/settings/resolve.ts';
 export {
   decodeToken,
   remainingValidity,
@@ -26,14 +26,20 @@ export {
   unusableReason,
   type DeviceToken,
   type TokenClaims,
-} from './token/claims.ts';
-export { parseReply, type Reply } from './token/reply.ts';
-export { requestToken, type RequestOptions } from './token/request.ts';
-export { C8yTokenError, EXIT_CODES, type ErrorKind } from './errors.ts';
-export { curl, tokenAuthorizer, DEFAULT_CONNECT_TIMEOUT_MS, type CurlOptions, type CurlStreams } from './http/curl.ts';
-export { bufferInput, STDIN_REPLAY_LIMIT, type BufferedInput, type RequestBody } from './http/body.ts';
-export { dataBody, type DataArg, type DataKind } from './http/data.ts';
-export { multipartBody, parseFormArg, type FormPart } from './http/multipart.ts';
+} from './core/token/claims.ts';
+export { parseReply, type Reply } from './core/token/reply.ts';
+export { requestToken, type RequestOptions } from './core/token/request.ts';
+export { C8yTokenError, EXIT_CODES, type ErrorKind } from './core/errors.ts';
+export {
+  curl,
+  tokenAuthorizer,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type CurlOptions,
+  type CurlStreams,
+} from './cli/curl/run.ts';
+export { bufferInput, STDIN_REPLAY_LIMIT, type BufferedInput, type RequestBody } from './core/http/body.ts';
+export { dataBody, type DataArg, type DataKind } from './core/http/data.ts';
+export { multipartBody, parseFormArg, type FormPart } from './core/http/multipart.ts';
 export {
   prepareRequest,
   requestAt,
@@ -41,8 +47,8 @@ export {
   type HttpRequest,
   type PreparedRequest,
   type RequestSpec,
-} from './http/request.ts';
-export { send, type Authorizer, type Exchange, type SendOptions } from './http/send.ts';
+} from './core/http/request.ts';
+export { send, type Authorizer, type Exchange, type SendOptions } from './core/http/send.ts';
 export {
   paginate,
   paginatePages,
@@ -50,7 +56,7 @@ export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   type PaginateOptions,
-} from './http/paginate.ts';
-export { targetUrl, assertAllowedPath } from './http/target.ts';
-export { transferError, statusError } from './http/failures.ts';
-export { expandWriteOut, type TransferInfo, type WriteOutPiece } from './http/write-out.ts';
+} from './core/http/paginate.ts';
+export { targetUrl, assertAllowedPath } from './core/http/target.ts';
+export { transferError, statusError } from './core/http/failures.ts';
+export { expandWriteOut, type TransferInfo, type WriteOutPiece } from './cli/curl/write-out.ts';

@@ -3,7 +3,7 @@ import { chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { writeEntry } from '../src/cache/store.ts';
+import { writeEntry } from '../src/core/cache/store.ts';
 import { decodeToken, getToken } from '../src/index.ts';
 import { signToken, startBridge } from '../sim/bridge.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';

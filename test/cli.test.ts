@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_FLAGS } from '../src/command-flags.ts';
-import { buildProgram } from '../src/program.ts';
+import { DEFAULT_FLAGS } from '../src/cli/flags.ts';
+import { buildProgram } from '../src/cli/program.ts';
 import { ROOT, runCli } from './harness/cli.ts';
 
 describe('command line', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { splitPage } from '../src/http/collection-page.ts';
-import { retryAfter } from '../src/http/send.ts';
+import { splitPage } from '../src/core/http/collection-page.ts';
+import { retryAfter } from '../src/core/http/send.ts';
 import {
   C8yTokenError,
   expandWriteOut,
@@ -13,7 +13,8 @@ import {
   targetUrl,
   type TransferInfo,
 } from '../src/index.ts';
-import { parseDuration, parsePort } from '../src/values.ts';
+import { parseDuration } from '../src/core/duration.ts';
+import { parsePort } from '../src/core/whole-number.ts';
 import { signToken } from '../sim/bridge.ts';
 
 /** Property tests: the parsers that read untrusted input never crash, and say no with a usage error. */

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { access, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { entryBaseName } from '../src/cache/store.ts';
+import { entryBaseName } from '../src/core/cache/store.ts';
 import { startBridge, type Bridge, type BridgeOptions } from '../sim/bridge.ts';
 import { startBroker, type Broker } from '../sim/broker.ts';
 import { brokerEnv, collect, runCli, tempCacheDir, waitFor, type RunResult } from './harness/cli.ts';

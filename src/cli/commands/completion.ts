@@ -1,0 +1,12 @@
+import { completionScript, type Shell } from '../completion/scripts.ts';
+import { write } from '../output.ts';
+import type { CommandSpec } from '../program-spec.ts';
+
+export interface CompletionCommandOptions {
+  shell: Shell;
+  program: CommandSpec;
+}
+
+export async function completion(options: CompletionCommandOptions): Promise<void> {
+  await write(process.stdout, completionScript(options.program, options.shell));
+}

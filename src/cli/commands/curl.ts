@@ -1,0 +1,9 @@
+import { skipWasmTierUp } from '../../core/http/agent.ts';
+import { curl as request, type CurlOptions } from '../curl/run.ts';
+
+export type CurlCommandOptions = CurlOptions;
+
+export async function curl(options: CurlCommandOptions): Promise<void> {
+  await skipWasmTierUp();
+  await request(options, process);
+}

@@ -1,0 +1,30 @@
+import { text } from 'node:stream/consumers';
+import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
+import { warn, write } from '../output.ts';
+import { decodeToken, remainingValidity } from '../../core/token/claims.ts';
+import { formatDuration } from '../../core/duration.ts';
+
+export interface DecodeCommandOptions extends GetTokenOptions {
+  /** The token to decode; else stdin when it is not a terminal, else a freshly fetched token. */
+  token: string | undefined;
+}
+
+export async function decode(options: DecodeCommandOptions): Promise<void> {
+  const given = options.token ?? (process.stdin.isTTY ? '' : await text(process.stdin));
+  const token = given.trim() ? decodeToken(stripWrapping(given)) : await getToken(options);
+  await write(process.stdout, `${JSON.stringify(token.claims, null, 2)}\n`);
+  if (token.expiresAt) {
+    const left = remainingValidity(token);
+    const when = token.expiresAt.toISOString();
+    warn(left > 0 ? `expires ${when} (in ${formatDuration(left)})` : `expired ${when} (${formatDuration(left)} ago)`);
+  }
+}
+
+/** Accepts what people paste: `71,<JWT>`, `Bearer <JWT>` or a whole `Authorization:` header. */
+function stripWrapping(input: string): string {
+  return input
+    .trim()
+    .replace(/^authorization:\s*/i, '')
+    .replace(/^bearer\s+/i, '')
+    .replace(/^71,/, '');
+}

@@ -1,0 +1,11 @@
+import { write, warn } from '../output.ts';
+import { getTokenVariables, shellExports, type Shell, type TokenVariablesOptions } from '../../core/token/variables.ts';
+
+export interface EnvCommandOptions extends TokenVariablesOptions {
+  shell: Shell;
+}
+
+export async function env(options: EnvCommandOptions): Promise<void> {
+  const variables = await getTokenVariables({ ...options, warn });
+  await write(process.stdout, shellExports(variables, options.shell));
+}

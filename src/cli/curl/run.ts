@@ -1,0 +1,271 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { C8yTokenError, usageError } from '../../core/errors.ts';
+import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
+import type { DeviceToken } from '../../core/token/claims.ts';
+import { loadAgent } from '../../core/http/agent.ts';
+import { bufferInput, type BufferedInput } from '../../core/http/body.ts';
+import { receiving, statusError } from '../../core/http/failures.ts';
+import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
+import { progressMeter } from './progress.ts';
+import { hasHeader, prepareRequest, requestAt, type HttpRequest, type RequestSpec } from '../../core/http/request.ts';
+import { send, type Authorizer, type Exchange, type SendOptions } from '../../core/http/send.ts';
+import { Sink } from './sink.ts';
+import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
+import { writeResponse } from './write-response.ts';
+import { expandWriteOut, type TransferInfo } from './write-out.ts';
+import { checkTenantUrl, tenantUrl } from '../../core/token/tenant-url.ts';
+
+export interface CurlOptions extends GetTokenOptions, RequestSpec {
+  /** Relative to the tenant's base URL, query string included; or an absolute URL on the tenant's origin. */
+  path: string;
+  /** --url: the tenant's base URL; else $C8Y_URL; else `https://<iss>` from the token. */
+  url?: string | undefined;
+  /** -i: the response headers before the body. */
+  include?: boolean | undefined;
+  /** -f: exit 22 on an HTTP status >= 400, without printing the body. */
+  fail?: boolean | undefined;
+  /** --fail-with-body: exit 22 on an HTTP status >= 400, after printing the body. */
+  failWithBody?: boolean | undefined;
+  /** -o: write the body to this file (`-`: stdout). */
+  output?: string | undefined;
+  /** -w: what to print after the transfer. */
+  writeOut?: string | undefined;
+  location?: boolean | undefined;
+  maxTimeMs?: number | undefined;
+  /** --connect-timeout, for the tenant (named apart from getToken's own connectTimeoutMs for the broker). */
+  tenantConnectTimeoutMs?: number | undefined;
+  retry?: number | undefined;
+  retryDelayMs?: number | undefined;
+  /** -k: do not check the tenant's certificate. */
+  insecure?: boolean | undefined;
+  /** --cacert: trust this CA (PEM) instead of the system's. */
+  cacert?: string | undefined;
+  /** --paginate: print the items of all pages of a collection as one JSON array. */
+  paginate?: boolean | undefined;
+  pageSize?: number | undefined;
+  /** Re-indent JSON; default: when stdout is a terminal and is where the body goes. */
+  pretty?: boolean | undefined;
+  /** -s: no warnings, no progress bar. */
+  silent?: boolean | undefined;
+  /** -v: request and response headers on stderr, the Authorization value redacted. */
+  verbose?: boolean | undefined;
+}
+
+export interface CurlStreams {
+  stdin: Readable;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * c8y-token curl: sends one request (or, with --paginate, one per page) to the tenant with the device token, the way
+ * curl would with the same options, and writes the response to stdout or the -o file. Rejects with a C8yTokenError.
+ */
+export async function curl(options: CurlOptions, streams: CurlStreams = process): Promise<void> {
+  const info: TransferInfo = {
+    url: options.path,
+    urlEffective: options.path,
+    method: '',
+    httpCode: 0,
+    contentType: undefined,
+    sizeDownload: 0,
+    timeTotalMs: 0,
+    numRedirects: 0,
+    numRetries: 0,
+    exitCode: 0,
+    errorMessage: undefined,
+    headers: {},
+  };
+  const warn = options.silent ? () => {} : (line: string) => streams.stderr.write(`c8y-token: ${line}\n`);
+  let failure: unknown;
+  try {
+    await transfer(options, streams, info, warn);
+  } catch (error) {
+    failure = error;
+    info.exitCode = error instanceof C8yTokenError ? error.exitCode : 1;
+    info.errorMessage = (error as Error).message;
+  }
+  // -w reports failures too (%{exitcode}, %{errormsg}); the transfer's own error is the one reported.
+  if (options.writeOut !== undefined)
+    await writeOut(options.writeOut, info, streams, warn).catch((error) => (failure ??= error));
+  if (failure !== undefined) throw failure;
+}
+
+async function transfer(
+  options: CurlOptions,
+  streams: CurlStreams,
+  info: TransferInfo,
+  warn: (line: string) => void,
+): Promise<void> {
+  if (options.paginate && (options.include || options.head))
+    throw usageError('--paginate cannot be combined with -i or -I');
+  assertAllowedRequestPath(options.path);
+  checkTenantUrl(options.url, options.env);
+  let input: Promise<BufferedInput> | undefined;
+  const stdin = () => (input ??= bufferInput(streams.stdin));
+  const prepared = await prepareRequest(options, stdin);
+  const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
+  // Started early, used late: loading undici overlaps the token retrieval.
+  const agent = loadAgent();
+
+  const token = await getToken(options);
+  const base = tenantUrl(token, options.url, options.env);
+  if (base.warning) warn(base.warning);
+  const baseUrl = new URL(base.url);
+  const request = requestAt(prepared, targetUrl(baseUrl, options.path));
+  info.url = request.url.href;
+  info.urlEffective = request.url.href;
+  info.method = request.method;
+
+  const Agent = await agent;
+  // One request at a time, each over the same kept-alive connection (as curl does): with more allowed, undici opens
+  // a second one when the next page is asked for before it has marked the first connection free.
+  const dispatcher = new Agent({
+    connections: 1,
+    connect: {
+      timeout: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      rejectUnauthorized: !options.insecure,
+      ...(ca && { ca }),
+    },
+  });
+  const sendOptions: SendOptions = {
+    dispatcher,
+    // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
+    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, baseUrl.origin, options),
+    location: options.location,
+    retry: options.retry,
+    retryDelayMs: options.retryDelayMs,
+    maxTimeMs: options.maxTimeMs,
+    signal: options.signal,
+    trace: options.verbose ? (line) => streams.stderr.write(`${line}\n`) : undefined,
+    warn,
+  };
+  const toFile = options.output !== undefined && options.output !== '-';
+  const sink = toFile ? Sink.file(options.output!) : Sink.stream(streams.stdout);
+  const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
+  const started = performance.now();
+  try {
+    if (options.paginate) {
+      const pages = paginateRaw(request, {
+        ...sendOptions,
+        pageSize: options.pageSize,
+        onPage: (exchange, bytes) => {
+          record(info, exchange);
+          info.sizeDownload += bytes;
+        },
+      });
+      await writeArray(pages, sink, pretty, request);
+    } else {
+      const exchange = await send(request, sendOptions);
+      record(info, exchange);
+      const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
+      if (failed && !options.failWithBody) {
+        const body = await receiving(exchange.url, () => exchange.body.text());
+        throw statusError(exchange.status, exchange.method, exchange.url, body);
+      }
+      const written = await receiving(exchange.url, () =>
+        writeResponse(exchange, sink, {
+          include: options.include === true || options.head === true,
+          pretty,
+          progress:
+            toFile && !options.silent && streams.stderr.isTTY
+              ? (total) => progressMeter(streams.stderr, total)
+              : undefined,
+        }),
+      );
+      info.sizeDownload = written.size;
+      if (failed) throw statusError(exchange.status, exchange.method, exchange.url, written.start.toString('utf8'));
+    }
+    await sink.close();
+  } finally {
+    info.timeTotalMs = performance.now() - started;
+    await dispatcher.destroy();
+  }
+}
+
+/** Sends the device token to `origin` only; a refused token is replaced by a fresh one from getToken, never itself. */
+export function tokenAuthorizer(first: DeviceToken, origin: string, options: GetTokenOptions = {}): Authorizer {
+  let token = first;
+  return {
+    origin,
+    authorization: () => `Bearer ${token.token}`,
+    async refresh() {
+      token = await getToken({ ...options, exclude: token.token });
+    },
+  };
+}
+
+function record(info: TransferInfo, exchange: Exchange): void {
+  info.urlEffective = exchange.url.href;
+  info.method = exchange.method;
+  info.httpCode = exchange.status;
+  info.headers = exchange.headers;
+  info.contentType =
+    typeof exchange.headers['content-type'] === 'string' ? exchange.headers['content-type'] : undefined;
+  info.numRedirects = exchange.redirects;
+  info.numRetries = exchange.retries;
+}
+
+/**
+ * The items as one JSON array, one item after another, written page by page as the pages come: nothing is written
+ * before the first page has arrived. Each item is the tenant's own bytes, or parsed and indented when pretty. One write
+ * per page, not per item: stdout to a file or a pipe costs a system call per write.
+ */
+async function writeArray(
+  pages: AsyncIterable<Buffer[]>,
+  sink: Sink,
+  pretty: boolean,
+  request: HttpRequest,
+): Promise<void> {
+  const separator = Buffer.from(',\n');
+  let count = 0;
+  for await (const items of pages) {
+    if (items.length === 0) continue;
+    const texts = pretty
+      ? parseItems(items, request).map((item) => Buffer.from(JSON.stringify(item, null, 2).replace(/^/gm, '  ')))
+      : items;
+    const parts: Buffer[] = [Buffer.from(count === 0 ? '[\n' : ',\n')];
+    for (const [n, text] of texts.entries()) {
+      if (n > 0) parts.push(separator);
+      parts.push(text);
+    }
+    await sink.write(Buffer.concat(parts));
+    count += items.length;
+  }
+  await sink.write(count === 0 ? '[]\n' : '\n]\n');
+}
+
+async function readCa(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw usageError(`--cacert: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+async function writeOut(
+  template: string,
+  info: TransferInfo,
+  streams: CurlStreams,
+  warn: (line: string) => void,
+): Promise<void> {
+  let text = template;
+  if (template.startsWith('@')) {
+    try {
+      text = await readFile(template.slice(1), 'utf8');
+    } catch (error) {
+      warn(`warning: -w: cannot read ${template.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return;
+    }
+  }
+  const { pieces, unknown } = expandWriteOut(text, info);
+  for (const name of unknown) warn(`warning: -w: unknown variable %{${name}}`);
+  for (const piece of pieces) {
+    const sink = Sink.stream(streams[piece.stream]);
+    await sink.write(piece.text);
+    await sink.close();
+  }
+}

@@ -1,0 +1,87 @@
+import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { C8yTokenError } from '../../core/errors.ts';
+
+/**
+ * Where the response goes: stdout, or the -o file, created only when there is something to write (as curl does,
+ * so `-f` leaves no file behind). A failed write is curl's exit 23.
+ */
+export class Sink {
+  private stream: Writable | undefined;
+  private failure: unknown;
+  private readonly onError = (error: unknown) => {
+    this.failure ??= error;
+  };
+
+  private constructor(
+    private readonly target: Writable | string,
+    private readonly name: string,
+  ) {}
+
+  static stream(stream: Writable): Sink {
+    return new Sink(stream, 'stdout');
+  }
+
+  static file(path: string): Sink {
+    return new Sink(path, path);
+  }
+
+  async write(chunk: Buffer | string): Promise<void> {
+    const stream = this.stream ?? (await this.open());
+    this.check();
+    if (!stream.write(chunk)) await drained(stream);
+    this.check();
+  }
+
+  /** Ends the file (stdout stays open) once everything is written, and reports a write that failed on the way. */
+  async close(): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return;
+    if (typeof this.target === 'string') {
+      stream.end();
+      await finished(stream).catch(this.onError);
+    } else {
+      await new Promise<void>((resolve) =>
+        stream.write('', (error) => resolve(error ? this.onError(error) : undefined)),
+      );
+    }
+    stream.off('error', this.onError);
+    this.check();
+  }
+
+  private async open(): Promise<Writable> {
+    try {
+      this.stream = typeof this.target === 'string' ? (await open(this.target, 'w')).createWriteStream() : this.target;
+    } catch (error) {
+      this.failure = error;
+      this.check();
+    }
+    this.stream!.on('error', this.onError);
+    return this.stream!;
+  }
+
+  private check(): void {
+    if (this.failure === undefined) return;
+    const code = (this.failure as NodeJS.ErrnoException)?.code ?? String(this.failure);
+    throw new C8yTokenError('write', `cannot write to ${this.name} (${code})`, {
+      hint:
+        this.name === 'stdout'
+          ? 'whatever read the output stopped reading'
+          : 'check the -o path: does its directory exist, may it be written?',
+    });
+  }
+}
+
+/** Waits for 'drain', or for 'close' after an error (recorded by the sink's error listener). */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}

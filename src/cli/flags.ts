@@ -1,0 +1,119 @@
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../core/defaults.ts';
+import type { CurlCommandOptions } from './commands/curl.ts';
+import type { GetTokenOptions } from '../core/get-token.ts';
+import type { DataArg } from '../core/http/data.ts';
+import { interrupted } from './interruption.ts';
+import { verboseLogger } from './output.ts';
+
+/** Options every command that talks to the broker shares, as commander hands them over. */
+export interface BrokerFlags {
+  mqttHost?: string;
+  mqttPort?: number;
+  mqttCafile?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  topicPrefix?: string;
+  profile?: string;
+  configDir?: string;
+  timeout: number;
+  republish: number;
+  /** false with --no-cache; absent (as is minValidity) for doctor, which always asks the bridge. */
+  cache?: boolean;
+  minValidity?: number;
+  verbose?: boolean;
+}
+
+/** `env` and `exec` (and every command that calls the tenant) take the tenant URL override. */
+export interface UrlFlags {
+  url?: string;
+}
+
+/**
+ * The flags commander gives `get` (with `format: 'token'`) and `curl PATH` when the command line holds nothing else
+ * (test/cli.test.ts compares them).
+ */
+export const DEFAULT_FLAGS: BrokerFlags = {
+  timeout: DEFAULT_TIMEOUT_MS,
+  republish: DEFAULT_REPUBLISH_MS,
+  minValidity: DEFAULT_MIN_VALIDITY_MS,
+  cache: true,
+};
+
+/** `curl`'s own options, as commander hands them over. */
+export interface CurlFlags extends BrokerFlags, UrlFlags {
+  request?: string;
+  header?: string[];
+  form?: string[];
+  get?: boolean;
+  include?: boolean;
+  head?: boolean;
+  output?: string;
+  writeOut?: string;
+  fail?: boolean;
+  failWithBody?: boolean;
+  silent?: boolean;
+  location?: boolean;
+  maxTime?: number;
+  connectTimeout?: number;
+  retry?: number;
+  retryDelay?: number;
+  insecure?: boolean;
+  cacert?: string;
+  paginate?: boolean;
+  pageSize?: number;
+  pretty?: boolean;
+  raw?: boolean;
+}
+
+/** Turns commander's flags into the library's options: the library never sees argv's shape. */
+export function tokenOptions(flags: BrokerFlags): GetTokenOptions {
+  return {
+    signal: interrupted,
+    mqttHost: flags.mqttHost,
+    mqttPort: flags.mqttPort,
+    mqttCafile: flags.mqttCafile,
+    mqttCert: flags.mqttCert,
+    mqttKey: flags.mqttKey,
+    topicPrefix: flags.topicPrefix,
+    profile: flags.profile,
+    configDir: flags.configDir,
+    timeoutMs: flags.timeout,
+    republishMs: flags.republish,
+    cache: flags.cache,
+    minValidity: flags.minValidity,
+    log: verboseLogger(flags.verbose === true),
+  };
+}
+
+/** `data` holds -d, --data-binary, --data-raw and --json in command-line order; `version` names c8y-token to the tenant. */
+export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], version: string): CurlCommandOptions {
+  return {
+    ...tokenOptions(flags),
+    path,
+    url: flags.url,
+    method: flags.request,
+    headers: flags.header,
+    data,
+    form: flags.form,
+    get: flags.get,
+    head: flags.head,
+    include: flags.include,
+    output: flags.output,
+    writeOut: flags.writeOut,
+    fail: flags.fail,
+    failWithBody: flags.failWithBody,
+    silent: flags.silent,
+    verbose: flags.verbose,
+    location: flags.location,
+    maxTimeMs: flags.maxTime,
+    tenantConnectTimeoutMs: flags.connectTimeout,
+    retry: flags.retry,
+    retryDelayMs: flags.retryDelay,
+    insecure: flags.insecure,
+    cacert: flags.cacert,
+    paginate: flags.paginate,
+    pageSize: flags.pageSize,
+    pretty: flags.pretty ? true : flags.raw ? false : undefined,
+    userAgent: `c8y-token/${version}`,
+  };
+}

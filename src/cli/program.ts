@@ -1,0 +1,281 @@
+import { Argument, Command, CommanderError, Option } from 'commander';
+import type { Reporting } from './reporting.ts';
+import { type BrokerFlags, type CurlFlags, curlOptions, tokenOptions, type UrlFlags } from './flags.ts';
+// The token commands are imported, not import()ed on use: they and the core they share (settings, cache, claims) are
+// ~35 KB, which loads faster whole than as the small chunks that lazy import()s split it into (a cached `get` read 11
+// files instead of 7, ~4 ms more). What is heavy stays lazy: mqtt.js (cache misses), undici (curl, doctor), completion.
+import { cache } from './commands/cache.ts';
+import { decode } from './commands/decode.ts';
+import { env } from './commands/env.ts';
+import { exec } from './commands/exec.ts';
+import { get } from './commands/get.ts';
+import type { Shell as CompletionShell } from './completion/scripts.ts';
+import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../core/defaults.ts';
+import type { DataArg, DataKind } from '../core/http/data.ts';
+import { listenForInterruptions } from './interruption.ts';
+import type { Shell } from '../core/token/variables.ts';
+import { parseDuration, parsePositiveDuration } from '../core/duration.ts';
+import { parseCount, parsePort } from '../core/whole-number.ts';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0   success
+  1   other error
+  2   usage error (unknown flag, bad value)
+  7   could not connect to the MQTT broker
+  28  timed out waiting for the token
+  126 exec: the command cannot be run; 127 exec: command not found
+  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
+
+/** curl's codes where curl has one, so that scripts written for curl read them alike. */
+const CURL_EXIT_CODES_HELP = `
+Exit codes:
+  0   success (an HTTP error status too, unless -f or --fail-with-body)
+  1   other error
+  2   usage error (unknown flag, bad value, unreadable file); refused path (/apps/, *.js)
+  6   could not resolve the tenant host
+  7   could not connect to the tenant or to the MQTT broker
+  22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
+  23  could not write the output
+  28  timed out (waiting for the token, --connect-timeout, --max-time)
+  35  TLS handshake with the tenant failed
+  47  more redirects than 50
+  56  the connection broke before the response was complete
+  60  the tenant's certificate is not trusted
+  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
+
+function addBrokerOptions(
+  command: Command,
+  {
+    verbose = new Option('--verbose', 'explain each step on stderr (never shows the token)'),
+    cache = true,
+  }: { verbose?: Option; cache?: boolean } = {},
+): Command {
+  command
+    .addOption(new Option('--timeout <duration>', 'give up when no token has come after this long (15, 30s, 1m)')
+      .argParser((v) => parsePositiveDuration(v, '--timeout')).default(DEFAULT_TIMEOUT_MS, '15s'))
+    .addOption(new Option('--republish <duration>', 'ask again this often while waiting')
+      .argParser((v) => parsePositiveDuration(v, '--republish')).default(DEFAULT_REPUBLISH_MS, '5s'))
+    .option('--mqtt-host <host>', 'MQTT broker host (default: tedge mqtt.client.host, else 127.0.0.1)')
+    .option('--mqtt-port <port>', 'MQTT broker port (default: tedge mqtt.client.port, else 1883)', (v) => parsePort(v, '--mqtt-port'))
+    .option('--mqtt-cafile <file>', 'CA certificate: connect to the broker over TLS')
+    .option('--mqtt-cert <file>', 'client certificate for the broker')
+    .option('--mqtt-key <file>', 'client private key for the broker')
+    .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
+    .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
+    .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)');
+  if (cache) {
+    command
+      .addOption(new Option('--min-validity <duration>', 'reuse a cached token only while it stays valid this long')
+        .argParser((v) => parseDuration(v, '--min-validity')).default(DEFAULT_MIN_VALIDITY_MS, '5m'))
+      .option('--no-cache', 'neither reuse a cached token nor cache the new one');
+  }
+  return command.addOption(verbose);
+}
+
+function addUrlOption(command: Command): Command {
+  return command.option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)');
+}
+
+/** Every command and its options; `version` is the package's, for --version and curl's User-Agent. */
+export function buildProgram(version: string): Command {
+  const program = new Command('c8y-token')
+    .enablePositionalOptions()
+    .description('Get the Cumulocity device token (JWT) from thin-edge.io, and call the Cumulocity REST API with it')
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'c8y-token: ')) })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `${CURL_EXIT_CODES_HELP}
+
+Examples:
+  export C8Y_TOKEN=$(c8y-token get)
+  c8y-token get --format json
+  c8y-token decode
+  c8y-token curl /user/currentUser
+
+  eval "$(c8y-token env)"
+  c8y-token exec -- ./script-that-uses-C8Y_TOKEN.sh
+  c8y-token cache status`);
+
+  addBrokerOptions(program.command('get'))
+    .description('ask the cloud bridge for a device token and print it on stdout')
+    .addOption(new Option('--format <format>', 'what to print').choices(['token', 'json', 'header']).default('token'))
+    .addHelpText('after', `${EXIT_CODES_HELP}
+
+Examples:
+  export C8Y_TOKEN=$(c8y-token get)
+  c8y-token get --format header      # Authorization: Bearer …
+  c8y-token get --format json        # token, base URL, tenant, user, expiry, claims
+  c8y-token get --mqtt-host 192.0.2.10 --timeout 30s`)
+    .action(async (flags: BrokerFlags & { format: 'token' | 'json' | 'header' }) => {
+      await get({ ...tokenOptions(flags), format: flags.format });
+    });
+
+  addBrokerOptions(program.command('decode'))
+    .description("print a token's claims as JSON (the token is not verified)")
+    .argument('[token]', 'the token; default: stdin when piped, else a freshly fetched token')
+    .addHelpText('after', `
+Examples:
+  c8y-token decode                          # fetch a token and show its claims
+  c8y-token get | c8y-token decode
+  c8y-token decode "$C8Y_TOKEN" | jq -r .ten`)
+    .action(async (token: string | undefined, flags: BrokerFlags) => {
+      await decode({ ...tokenOptions(flags), token });
+    });
+
+  addUrlOption(addBrokerOptions(program.command('doctor'), { cache: false }))
+    .description('check, step by step, why a token does or does not come')
+    .option('--json', 'print the checks as JSON')
+    .addHelpText('after', `
+Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
+token round trip (a fresh token, never a cached one), token claims, tenant reachable (GET /user/currentUser,
+within --timeout). Exits non-zero with the failing check's exit code: 7 for the broker, 28 for the token, 1 for
+the bridge; for the tenant, curl's (6, 7, 22 for an HTTP error such as 401, 28, 35, 60).
+
+Examples:
+  c8y-token doctor
+  c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
+    .action(async (flags: BrokerFlags & UrlFlags & { json?: boolean }) => {
+      const { doctor } = await import('./commands/doctor.ts');
+      await doctor({ ...tokenOptions(flags), url: flags.url, json: flags.json === true });
+    });
+
+  addCurlCommand(program, version);
+
+  addUrlOption(addBrokerOptions(program.command('env')))
+    .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(['sh', 'fish'] satisfies Shell[]).default('sh'))
+    .addHelpText('after', `
+Examples:
+  eval "$(c8y-token env)"
+  c8y-token env --shell fish | source
+  curl -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"`)
+    .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
+      await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
+    });
+
+  addUrlOption(addBrokerOptions(program.command('exec')))
+    .description('run a command with C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER in its environment')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .passThroughOptions()
+    .addHelpText('after', `
+Signals are forwarded to the command; the exit code is the command's (128 + the signal's number when a signal
+ended it), or 126/127 when it cannot be run or is not found.
+
+Examples:
+  c8y-token exec -- sh -c 'curl -sf -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"'
+  c8y-token exec --profile second -- ./upload.sh`)
+    .action(async (words: string[], flags: BrokerFlags & UrlFlags) => {
+      const [command, ...args] = words as [string, ...string[]];
+      await exec({ ...tokenOptions(flags), url: flags.url, command, args, onSpawn: () => listenForInterruptions(false) });
+    });
+
+  const cacheCommand = program.command('cache').description('show or clear the cached tokens');
+  for (const [action, description] of [
+    ['status', "show each cached token's broker, tenant, user and remaining validity (never the token)"],
+    ['clear', 'remove every cached token'],
+  ] as const) {
+    cacheCommand.command(action).description(description).action(async () => {
+      await cache({ action });
+    });
+  }
+
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish'] satisfies CompletionShell[]))
+    .addHelpText('after', `
+Examples:
+  source <(c8y-token completion bash)                          # in ~/.bashrc
+  c8y-token completion zsh > "\${fpath[1]}/_c8y-token"          # then start a new zsh
+  c8y-token completion fish > ~/.config/fish/completions/c8y-token.fish`)
+    .action(async (shell: CompletionShell) => {
+      const [{ completion }, { describeProgram }] = await Promise.all([
+        import('./commands/completion.ts'),
+        import('./program-spec.ts'),
+      ]);
+      await completion({ shell, program: describeProgram(program) });
+    });
+
+  return program;
+}
+
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addCurlCommand(program: Command, version: string): void {
+  // curl joins -d, --data-binary, --data-raw and --json in command-line order, so all four fill one list.
+  const data: DataArg[] = [];
+  const dataOption = (flags: string, kind: DataKind, description: string) =>
+    new Option(flags, description).argParser((value: string) => {
+      data.push({ kind, value });
+      return data;
+    });
+  const verbose = new Option('-v, --verbose', 'show request and response headers (Authorization redacted) and how the token was fetched');
+
+  const command = program
+    .command('curl')
+    .description('call the Cumulocity REST API with the device token; the options mean what they mean in curl')
+    .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)')
+    .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
+    .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
+    .addOption(dataOption('-d, --data <data>', 'data', 'request body (repeatable, joined with &); @file or @- reads it, dropping newlines'))
+    .addOption(dataOption('--data-binary <data>', 'binary', 'request body; @file or @- reads it byte for byte'))
+    .addOption(dataOption('--data-raw <data>', 'raw', 'request body; a leading @ is just a character'))
+    .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
+    .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
+    .option('-G, --get', 'send the -d data in the query string of a GET')
+    .option('-i, --include', 'print the response headers before the body')
+    .option('-I, --head', 'send HEAD and print the response headers')
+    .option('-o, --output <file>', 'write the body to this file instead of stdout')
+    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{json} ...')
+    .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
+    .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
+    .option('-s, --silent', 'no progress bar, warnings or error messages')
+    .option('-S, --show-error', 'with -s: still print error messages')
+    .option('-L, --location', 'follow redirects (the token is never sent to another origin)')
+    .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
+    .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
+      (v) => parsePositiveDuration(v, '--connect-timeout'))
+    .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
+    .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
+      (v) => parseDuration(v, '--retry-delay'))
+    .option('-k, --insecure', "do not check the tenant's certificate")
+    .option('--cacert <file>', "trust this CA certificate (PEM) instead of the system's")
+    .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
+    .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
+    .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
+    .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
+  addUrlOption(addBrokerOptions(command, { verbose }))
+    .addHelpText('after', `${CURL_EXIT_CODES_HELP}
+
+Examples:
+  c8y-token curl /user/currentUser
+  c8y-token curl '/inventory/managedObjects?type=c8y_Device' --paginate > devices.json
+  c8y-token curl -X PUT /inventory/managedObjects/1234 -d '{"c8y_Notes":"checked"}'
+  c8y-token curl /inventory/binaries -F 'object={"name":"log.txt","type":"text/plain"}' -F file=@log.txt
+  c8y-token curl -sf -o /dev/null -w '%{http_code}\\n' /inventory/managedObjects/1234`)
+    .action(async (path: string, flags: CurlFlags) => {
+      const { curl } = await import('./commands/curl.ts');
+      await curl(curlOptions(path, flags, data, version));
+    });
+}
+
+/** Parses the command line and runs the command; commander's own errors (already printed) set the exit code here. */
+export async function runProgram(argv: string[], version: string, reporting: Reporting): Promise<void> {
+  const program = buildProgram(version).hook('preAction', (_, command) => {
+    const flags = command.opts<{ verbose?: boolean; silent?: boolean; showError?: boolean }>();
+    reporting.verbose = flags.verbose === true;
+    // curl's -s hides error messages, -S brings them back.
+    reporting.quiet = flags.silent === true && flags.showError !== true;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // commander has already printed its message (or the help / version text).
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  }
+}
+

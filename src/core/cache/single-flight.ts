@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { abortError, C8yTokenError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { remainingValidity, unusableReason, type DeviceToken } from '../token/claims.ts';
+import { formatDuration, formatSeconds } from '../duration.ts';
+import type { DirectoryCheck } from './location.ts';
+import { acquireLock, breakLock, inspectLock } from './lock.ts';
+import { entryBaseName, evictEntry, readEntry, writeEntry, type CacheKey } from './store.ts';
+
+export interface CachedRequestOptions {
+  dir: string;
+  /** Checks `dir` as checkCacheDirectory(dir, true) does; the caller may share one check between uses. */
+  checkDirectory: () => Promise<DirectoryCheck>;
+  /** A cached token is reused only while it stays valid at least this long. */
+  minValidityMs: number;
+  /** Bounds the whole call: waiting for another process included. */
+  timeoutMs: number;
+  /** The token the tenant has just refused: evicted from the cache, never returned. */
+  exclude?: string | undefined;
+  signal?: AbortSignal | undefined;
+  log: Logger;
+}
+
+/** Waiters look this often for the holder's result: short against a bridge round trip, cheap for a few processes. */
+const POLL_MS = 50;
+
+/**
+ * Returns the cached token for the broker and bridge, or asks for one with `request`. When many processes find no
+ * usable token at once, one of them (the lock holder) asks; the others wait for its result, and take over if it dies.
+ * Without a usable cache directory, `request` is called directly.
+ */
+export async function cachedRequest(
+  key: CacheKey,
+  options: CachedRequestOptions,
+  request: (timeoutMs: number) => Promise<DeviceToken>,
+): Promise<DeviceToken> {
+  const { dir, log, signal } = options;
+  const directory = await options.checkDirectory();
+  if (!directory.usable) {
+    log(`not using the token cache: ${directory.reason}`);
+    return request(options.timeoutMs);
+  }
+  const lockPath = join(dir, `${entryBaseName(key)}.lock`);
+  const deadline = Date.now() + options.timeoutMs;
+  // The token cached when this call began. Any other token found later was written while this call waited: it is as
+  // fresh as a token can be, even when it does not meet minValidity (asking again would get the same lifetime).
+  let initial: { token: string | undefined } | undefined;
+  let waitingFor: number | undefined;
+
+  const reusable = async (): Promise<DeviceToken | undefined> => {
+    const stored = await readEntry(dir, key);
+    const cached = stored && 'token' in stored ? stored.token : undefined;
+    const first = initial === undefined;
+    initial ??= { token: cached?.token };
+    const problem = stored && 'problem' in stored ? stored.problem : cached && unusableReason(cached);
+    if (problem && first) log(`ignoring the cached entry: ${problem}`);
+    if (!cached || problem) return undefined;
+    if (cached.token === options.exclude) {
+      log('evicting the cached token the tenant refused');
+      await evictEntry(dir, key, cached.token);
+      return undefined;
+    }
+    const left = remainingValidity(cached);
+    if (left >= options.minValidityMs || cached.token !== initial.token) {
+      log(`using the cached token (valid for ${formatDuration(left)})`);
+      return cached;
+    }
+    if (first)
+      log(`the cached token is valid for ${formatDuration(left)} only, less than --min-validity: asking for a new one`);
+    return undefined;
+  };
+
+  const timeLeft = (): number => {
+    const left = deadline - Date.now();
+    if (left > 0) return left;
+    const holder = waitingFor === undefined ? '' : ` (pid ${waitingFor})`;
+    throw new C8yTokenError(
+      'timeout',
+      `no token received within ${formatSeconds(options.timeoutMs)}: another c8y-token process${holder} is still asking for one`,
+      {
+        hint: 'check that tedge-mapper-c8y is running and connected (`tedge connect c8y --test`)',
+      },
+    );
+  };
+
+  for (;;) {
+    if (signal?.aborted) throw abortError(signal);
+    const cached = await reusable();
+    if (cached) return cached;
+
+    const lock = await acquireLock(lockPath, deadline).catch((error: NodeJS.ErrnoException) => {
+      log(`not using the token cache: cannot create a lock in ${dir} (${error.code ?? error.message})`);
+      return null;
+    });
+    if (lock === null) return request(timeLeft());
+    if (lock) {
+      try {
+        // The previous holder may have written its token between the look above and taking the lock.
+        const written = await reusable();
+        if (written) return written;
+        const token = await request(timeLeft());
+        await writeEntry(dir, key, token, signal).catch((error: NodeJS.ErrnoException) => {
+          if (signal?.aborted) throw abortError(signal);
+          log(`could not write the token cache in ${dir} (${error.code ?? error.message})`);
+        });
+        return token;
+      } finally {
+        await lock.release();
+      }
+    }
+
+    const state = await inspectLock(lockPath, options.timeoutMs);
+    if (state.status === 'stale') {
+      log(`taking over a stale lock: ${state.reason}`);
+      await breakLock(lockPath, state.content);
+      continue;
+    }
+    if (state.status === 'held' && state.pid !== undefined && state.pid !== waitingFor) {
+      waitingFor = state.pid;
+      log(`waiting for process ${state.pid}, which is asking the bridge for a token`);
+    }
+    await sleep(Math.min(POLL_MS, timeLeft()), undefined, { signal }).catch(() => {
+      throw abortError(signal!);
+    });
+  }
+}

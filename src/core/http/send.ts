@@ -1,0 +1,244 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { C8yTokenError } from '../errors.ts';
+import { formatDuration } from '../duration.ts';
+import type { RequestBody } from './body.ts';
+import { transferError } from './failures.ts';
+import { hasHeader, type Header, type HttpRequest } from './request.ts';
+import { assertAllowedPath } from './target.ts';
+import { traceRequest, traceResponse, type Trace } from './trace.ts';
+
+/** Credentials that go to one origin only. */
+export interface Authorizer {
+  readonly origin: string;
+  /** The Authorization header's value. */
+  authorization(): string;
+  /** Replaces credentials the server has just refused (401); called at most once per request. */
+  refresh(): Promise<void>;
+}
+
+export interface SendOptions {
+  dispatcher: Dispatcher;
+  auth?: Authorizer | undefined;
+  /** -L: follow redirects. */
+  location?: boolean | undefined;
+  maxRedirects?: number | undefined;
+  /** --retry: how often to retry a timeout or a 408, 429, 500, 502, 503 or 504. */
+  retry?: number | undefined;
+  /** --retry-delay: a fixed wait between retries instead of the doubling one (1s, 2s, 4s, ...). */
+  retryDelayMs?: number | undefined;
+  /** --max-time: the longest one attempt (redirects and reading the body included) may take. */
+  maxTimeMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  trace?: Trace | undefined;
+  /** Receives the warnings curl prints too (a retry); not called with -s. */
+  warn?: ((line: string) => void) | undefined;
+}
+
+export type ResponseBody = Dispatcher.ResponseData['body'];
+
+export interface Exchange {
+  /** The URL that answered, after any redirects. */
+  url: URL;
+  method: string;
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  /** Must be read or dumped: the --max-time clock of the attempt stops when it closes. */
+  body: ResponseBody;
+  redirects: number;
+  retries: number;
+}
+
+export const DEFAULT_MAX_REDIRECTS = 50;
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** curl's longest wait between retries. */
+const MAX_RETRY_WAIT_MS = 10 * 60_000;
+
+/** Sends a request as curl would with the given options; the token goes to `auth.origin` and nowhere else. */
+export async function send(request: HttpRequest, options: SendOptions): Promise<Exchange> {
+  const state = { refreshed: false };
+  let retries = 0;
+  for (;;) {
+    const attempt = deadline(options.maxTimeMs, options.signal);
+    const retryLeft = retries < (options.retry ?? 0) && request.body?.replayable !== false;
+    let exchange: Omit<Exchange, 'retries'>;
+    try {
+      exchange = await follow(request, options, attempt.signal, state);
+    } catch (error) {
+      attempt.clear();
+      const failure = transferError(error, request.url);
+      if (failure.kind !== 'timeout' || !retryLeft || options.signal?.aborted) throw failure;
+      await pause(retryWait(retries, options), failure.message, retries, options);
+      retries++;
+      continue;
+    }
+    if (RETRY_STATUSES.has(exchange.status) && retryLeft) {
+      await exchange.body.dump();
+      attempt.clear();
+      const wait = retryAfter(exchange.headers) ?? retryWait(retries, options);
+      await pause(wait, `HTTP ${exchange.status} from ${exchange.method} ${exchange.url.pathname}`, retries, options);
+      retries++;
+      continue;
+    }
+    exchange.body.once('close', attempt.clear);
+    return { ...exchange, retries };
+  }
+}
+
+async function follow(
+  request: HttpRequest,
+  options: SendOptions,
+  signal: AbortSignal,
+  state: { refreshed: boolean },
+): Promise<Omit<Exchange, 'retries'>> {
+  const trace = options.trace ?? (() => {});
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let { url, method, headers, body } = request;
+  let redirects = 0;
+  for (;;) {
+    const auth = options.auth && url.origin === options.auth.origin ? options.auth : undefined;
+    const response = await dispatch(url, method, headers, body, auth, options, signal);
+    if (response.statusCode === 401 && auth && !state.refreshed) {
+      state.refreshed = true;
+      if (body?.replayable !== false) {
+        await response.body.dump();
+        trace('* 401: the tenant refused the token; fetching a fresh one and sending again');
+        await auth.refresh();
+        continue;
+      }
+      trace('* 401: the body came from stdin and cannot be sent again, so no fresh token is tried');
+    }
+    const location = response.headers.location;
+    if (!options.location || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
+      return {
+        url,
+        method,
+        status: response.statusCode,
+        statusText: response.statusText,
+        headers: response.headers,
+        body: response.body,
+        redirects,
+      };
+    }
+    await response.body.dump();
+    if (++redirects > maxRedirects) {
+      throw new C8yTokenError('redirects', `more than ${maxRedirects} redirects, the last one to ${location}`, {
+        hint: 'the tenant or a proxy sends requests round in a loop',
+      });
+    }
+    const next = new URL(location, url);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+      throw new C8yTokenError('other', `refusing a redirect to ${next.protocol} (${next.href})`);
+    }
+    assertAllowedPath(next);
+    const toGet = response.statusCode === 303 ? method !== 'HEAD' : response.statusCode <= 302 && method === 'POST';
+    if (toGet && !request.methodForced) {
+      method = 'GET';
+      body = undefined;
+      headers = headers.filter(([name]) => !/^content-(type|length)$/i.test(name));
+    }
+    if (body && !body.replayable)
+      throw new C8yTokenError(
+        'other',
+        `cannot follow the redirect to ${next.href}: the body from stdin cannot be sent again`,
+      );
+    // curl's rule too: credentials given with -H do not follow the request to another origin.
+    if (next.origin !== url.origin) headers = headers.filter(([name]) => name.toLowerCase() !== 'authorization');
+    trace(`* following the ${response.statusCode} redirect to ${next.href}`);
+    url = next;
+  }
+}
+
+async function dispatch(
+  url: URL,
+  method: string,
+  headers: Header[],
+  body: RequestBody | undefined,
+  auth: Authorizer | undefined,
+  options: SendOptions,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  const opened = body ? await body.open() : undefined;
+  const sent: Header[] = [...headers];
+  if (auth) sent.splice(1, 0, ['Authorization', auth.authorization()]);
+  if (opened && !Buffer.isBuffer(opened.body) && opened.length !== undefined && !hasHeader(sent, 'content-length')) {
+    sent.push(['Content-Length', String(opened.length)]);
+  }
+  if (options.trace) traceRequest(options.trace, method, url, sent);
+  try {
+    const response = await options.dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: method as Dispatcher.HttpMethod,
+      headers: sent.flat(),
+      body: opened?.body ?? null,
+      signal,
+    });
+    if (options.trace) traceResponse(options.trace, response.statusCode, response.statusText, response.headers);
+    return response;
+  } catch (error) {
+    throw transferError(error, url);
+  }
+}
+
+/** An AbortSignal for one attempt: --max-time, or the caller's signal (SIGINT), whichever comes first. */
+function deadline(
+  maxTimeMs: number | undefined,
+  outer: AbortSignal | undefined,
+): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(outer!.reason);
+  outer?.addEventListener('abort', onAbort, { once: true });
+  if (outer?.aborted) onAbort();
+  const timer =
+    maxTimeMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          controller.abort(
+            new C8yTokenError('timeout', `the request took longer than --max-time ${formatDuration(maxTimeMs)}`, {
+              hint: 'the tenant or the network is slow: try a longer --max-time, or --retry',
+            }),
+          );
+        }, maxTimeMs);
+  // An open request holds the process; the timer alone must not.
+  timer?.unref();
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function retryWait(retries: number, options: SendOptions): number {
+  return options.retryDelayMs ? options.retryDelayMs : Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS);
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfter(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_WAIT_MS) : undefined;
+}
+
+async function pause(ms: number, why: string, retries: number, options: SendOptions): Promise<void> {
+  const left = (options.retry ?? 0) - retries;
+  options.warn?.(
+    `warning: ${why}; retrying in ${formatDuration(ms)} (${left} ${left === 1 ? 'retry' : 'retries'} left)`,
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(options.signal!.reason);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

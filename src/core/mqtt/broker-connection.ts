@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { isIP, connect as tcpConnect } from 'node:net';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { BrokerSettings } from '../settings/resolve.ts';
+import { C8yTokenError } from '../errors.ts';
+import { randomHex } from '../random.ts';
+
+/**
+ * Loads mqtt.js and returns a function that creates its client, which starts connecting at once over a TCP or TLS
+ * stream of our own: mqtt.connect() would load, on first use, every transport mqtt.js knows (WebSocket, SOCKS proxies
+ * and their dependencies: tens of milliseconds), while the local broker is only ever reached over TCP or TLS. Loading
+ * and creating are apart so that callers attach their listeners in the same tick as the client is created. mqtt.js is
+ * loaded on first use so that commands which never reach the broker do not pay for it; it is CommonJS, so its
+ * module.exports arrives as `default`.
+ */
+export async function brokerClientFactory(options: BrokerClientOptions): Promise<() => MqttClient> {
+  const [{ default: client }, tls] = await Promise.all([
+    import('mqtt/lib/client'),
+    options.protocol === 'mqtts' ? import('node:tls') : undefined,
+  ]);
+  const { host, port, ca, cert, key } = options;
+  const stream = tls
+    ? () => tls.connect({ host, port, ca, cert, key, ...(!isIP(host) && { servername: host }) })
+    : () => tcpConnect({ host, port });
+  return () => new client.default(stream, options);
+}
+
+/** Resolves once the broker has accepted the connection; rejects with a 'connect' C8yTokenError otherwise. */
+export async function connectBroker(options: BrokerClientOptions): Promise<MqttClient> {
+  const open = await brokerClientFactory(options);
+  return new Promise((resolve, reject) => {
+    const client = open();
+    let lastError: Error | undefined;
+    const onError = (error: Error) => {
+      lastError = error;
+    };
+    const onClose = () => {
+      client.end(true);
+      reject(connectError(`${options.host}:${options.port}`, lastError));
+    };
+    client.on('error', onError).once('close', onClose);
+    client.once('connect', () => {
+      client.off('close', onClose);
+      resolve(client);
+    });
+  });
+}
+
+export type BrokerClientOptions = IClientOptions & { host: string; port: number };
+
+/**
+ * mqtt.js options for one short-lived session with the local broker: MQTT 3.1.1, clean session, a random client id,
+ * TLS when a CA file or a client certificate is configured (as mqtt.connect() would), and no automatic reconnect
+ * (callers decide, bounded by their own deadline).
+ */
+export async function brokerClientOptions(
+  settings: BrokerSettings,
+  connectTimeoutMs: number,
+  clientIdPrefix = 'c8y-token',
+): Promise<BrokerClientOptions> {
+  return {
+    host: settings.host,
+    port: settings.port,
+    protocol: settings.caFile || (settings.certFile && settings.keyFile) ? 'mqtts' : 'mqtt',
+    protocolVersion: 4,
+    clientId: `${clientIdPrefix}-${randomHex(6)}`,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: connectTimeoutMs,
+    keepalive: 30,
+    // mqtt.js would otherwise fill a table of 65,536 buffers before its first packet: a session this short sends three.
+    writeCache: false,
+    ...(await readTlsFiles(settings)),
+  };
+}
+
+async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptions, 'ca' | 'cert' | 'key'>> {
+  const read = async (path: string | undefined, what: string) => {
+    if (!path) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new C8yTokenError(
+        'usage',
+        `cannot read the MQTT ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        {
+          hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
+        },
+      );
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read(settings.caFile, 'CA file'),
+    read(settings.certFile, 'cert'),
+    read(settings.keyFile, 'key'),
+  ]);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+export function connectError(broker: string, error: Error | undefined): C8yTokenError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const detail = error?.message;
+  const make = (message: string, hint: string) =>
+    new C8yTokenError('connect', message, { hint, ...(detail && { detail }) });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return make(
+        `could not connect to the MQTT broker at ${broker} (connection refused)`,
+        'is mosquitto running (`systemctl status mosquitto`)? check mqtt.client.host and mqtt.client.port in `tedge config list`',
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return make(
+        `could not resolve the MQTT broker host in ${broker}`,
+        'check --mqtt-host or mqtt.client.host in `tedge config list`',
+      );
+    default:
+      break;
+  }
+  if (detail && /connack timeout/i.test(detail)) {
+    return make(
+      `the MQTT broker at ${broker} did not accept the connection in time`,
+      'is the broker overloaded, or is a firewall dropping packets?',
+    );
+  }
+  if (detail && /not authorized|bad user name or password|identifier rejected/i.test(detail)) {
+    return make(
+      `the MQTT broker at ${broker} refused the connection: ${detail}`,
+      'check the client certificate (--mqtt-cert, --mqtt-key)',
+    );
+  }
+  if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(detail ?? '')) {
+    return make(
+      `TLS connection to the MQTT broker at ${broker} failed: ${detail}`,
+      'check --mqtt-cafile, --mqtt-cert and --mqtt-key',
+    );
+  }
+  return make(
+    `could not connect to the MQTT broker at ${broker}${detail ? `: ${detail}` : ''}`,
+    'is mosquitto running, and are host and port right?',
+  );
+}

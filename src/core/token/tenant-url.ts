@@ -1,0 +1,63 @@
+import { usageError } from '../errors.ts';
+import type { DeviceToken } from './claims.ts';
+
+export interface TenantUrl {
+  /** Base URL without a trailing slash, query or fragment. */
+  url: string;
+  /** Set when an override sends the token to a host other than its issuer (custom domains do that legitimately). */
+  warning: string | undefined;
+}
+
+/**
+ * The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token. `env`, `exec`, `curl` and
+ * `doctor` all take it from here, so they agree on where the token goes.
+ */
+export function tenantUrl(
+  token: DeviceToken,
+  url: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): TenantUrl {
+  const override = urlOverride(url, env);
+  if (!override) {
+    if (!token.baseUrl)
+      throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
+    return { url: baseOf(parseUrl(token.baseUrl, "the token's issuer")), warning: undefined };
+  }
+  const { origin, parsed } = override;
+  const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
+  const warning =
+    issuer !== undefined && issuer !== parsed.hostname
+      ? `warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
+      : undefined;
+  return { url: baseOf(parsed), warning };
+}
+
+/** Throws the usage error tenantUrl would for a bad --url or $C8Y_URL: called before a token is fetched for nothing. */
+export function checkTenantUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  urlOverride(url, env);
+}
+
+function urlOverride(url: string | undefined, env: NodeJS.ProcessEnv): { origin: string; parsed: URL } | undefined {
+  const [origin, given] = url?.trim() ? ['--url', url.trim()] : ['C8Y_URL', env.C8Y_URL?.trim()];
+  return given ? { origin, parsed: parseUrl(given, origin) } : undefined;
+}
+
+function parseUrl(text: string, origin: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(
+      `${origin}: '${text}' is not a URL`,
+      'use the tenant address, e.g. https://t12345.eu-latest.cumulocity.com',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usageError(`${origin}: '${text}' is not an http or https URL`);
+  }
+  return url;
+}
+
+function baseOf(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
