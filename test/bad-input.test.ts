@@ -49,7 +49,7 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'an unreadable --mqtt-cafile': { args: ['get', '--mqtt-cafile', missing], message: /cannot read the MQTT CA file/ },
   'a cloud profile thin-edge does not know': {
     args: ['get', '--profile', 'nope'],
-    message: /cloud profile 'nope' has no bridge topic prefix/,
+    message: /thin-edge has no cloud profile 'nope'/,
   },
   'decode: not a JWT': { args: ['decode', 'not-a-jwt'], message: /not a JWT/ },
   'decode: a payload that is not base64url': { args: ['decode', 'a.b!.c'], message: /not a JWT/ },

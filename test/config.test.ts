@@ -47,6 +47,7 @@ describe('settings precedence: flag > env > tedge config > default', () => {
       caFile: 'tedge',
       certFile: 'default',
       keyFile: 'default',
+      tenantUrl: 'default',
     });
   });
 
@@ -65,17 +66,74 @@ describe('settings precedence: flag > env > tedge config > default', () => {
     assert.equal(asked, false);
   });
 
-  test("a cloud profile takes its own bridge prefix from thin-edge's configuration", async () => {
-    const read = tedge({ 'c8y.bridge.topic_prefix': 'c8y', 'c8y.profiles.second.bridge.topic_prefix': 'c8y-second' });
+  test("a cloud profile takes its own bridge prefix and URL from thin-edge's configuration", async () => {
+    const read = tedge({
+      'c8y.bridge.topic_prefix': 'c8y',
+      'c8y.url': 'main.example.com',
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'c8y.profiles.second.url': 'second.example.com',
+    });
     const settings = await resolveSettings(
       { profile: 'second' },
-      { env: { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y' }, readTedgeConfig: read },
+      { env: { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y', TEDGE_C8Y_URL: 'env.example.com' }, readTedgeConfig: read },
     );
     assert.equal(settings.topicPrefix, 'c8y-second');
-    await assert.rejects(resolveSettings({ profile: 'third' }, { env: {}, readTedgeConfig: read }), (error: Error) => {
-      assert.match(error.message, /cloud profile 'third' has no bridge topic prefix/);
+    assert.equal(settings.tenantUrl, 'second.example.com');
+    assert.equal(settings.sources.tenantUrl, 'tedge');
+    const main = await resolveSettings({}, { env: {}, readTedgeConfig: read });
+    assert.equal(main.tenantUrl, 'main.example.com');
+  });
+
+  test('TEDGE_CLOUD_PROFILE chooses the profile, names are case-insensitive, and unknown ones are named', async () => {
+    const read = tedge({
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'c8y.profiles.fourth.url': 'fourth.example.com',
+    });
+    const fromEnv = await resolveSettings({}, { env: { TEDGE_CLOUD_PROFILE: 'Second' }, readTedgeConfig: read });
+    assert.equal(fromEnv.topicPrefix, 'c8y-second');
+    const flagWins = await resolveSettings(
+      { profile: 'SECOND' },
+      { env: { TEDGE_CLOUD_PROFILE: 'fourth' }, readTedgeConfig: read },
+    );
+    assert.equal(flagWins.topicPrefix, 'c8y-second');
+    await assert.rejects(resolveSettings({ profile: 'Third' }, { env: {}, readTedgeConfig: read }), (error: Error) => {
+      assert.equal(error.message, "thin-edge has no cloud profile 'third'; its profiles: fourth, second");
+      assert.equal((error as { exitCode?: number }).exitCode, 2);
       return true;
     });
+    await assert.rejects(resolveSettings({ profile: 'fourth' }, { env: {}, readTedgeConfig: read }), (error: Error) => {
+      assert.equal(error.message, "cloud profile 'fourth' has no bridge topic prefix");
+      return true;
+    });
+  });
+
+  test("a profile's keys have thin-edge's environment overrides; an empty variable unsets a key", async () => {
+    const read = tedge({
+      'mqtt.client.host': 'tedge-host',
+      'c8y.url': 'main.example.com',
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'c8y.profiles.second.url': 'second.example.com',
+    });
+    const settings = await resolveSettings(
+      { profile: 'second' },
+      {
+        env: {
+          TEDGE_C8Y_PROFILES_SECOND_BRIDGE_TOPIC_PREFIX: 'c8y-env',
+          TEDGE_C8Y_PROFILES_SECOND_URL: 'env.example.com',
+          TEDGE_MQTT_CLIENT_HOST: '',
+        },
+        readTedgeConfig: read,
+      },
+    );
+    assert.equal(settings.topicPrefix, 'c8y-env');
+    assert.equal(settings.tenantUrl, 'env.example.com');
+    assert.equal(settings.host, '127.0.0.1', 'the empty variable hides tedge-host');
+    assert.deepEqual(
+      [settings.sources.topicPrefix, settings.sources.tenantUrl, settings.sources.host],
+      ['env', 'env', 'env'],
+    );
+    const unset = await resolveSettings({}, { env: { TEDGE_C8Y_URL: ' ' }, readTedgeConfig: read });
+    assert.equal(unset.tenantUrl, undefined);
   });
 });
 
@@ -188,6 +246,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
       'mqtt.client.port': String(world.broker.port),
       'c8y.url': 'example.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'device.key_path': '/etc/tedge/device-certs/tedge-private-key.pem',
     });
     const cacheDir = tempCacheDir();
     const result = await runCli(['get'], { env: { PATH: `${dir}:${baseEnv().PATH}`, C8Y_TOKEN_CACHE_DIR: cacheDir } });
@@ -197,6 +256,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
     const { values } = JSON.parse(await readFile(file, 'utf8')) as { values: Record<string, string> };
     assert.deepEqual(values, {
       'mqtt.client.port': String(world.broker.port),
+      'c8y.url': 'example.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
     });
     const status = await runCli(['cache', 'status'], { env: { C8Y_TOKEN_CACHE_DIR: cacheDir } });

@@ -12,7 +12,7 @@ const MAX_BYTES = 64 * 1024;
 /** thin-edge's own default, where `tedge` looks without --config-dir. */
 const DEFAULT_CONFIG_DIR = '/etc/tedge';
 /** The settings c8y-token reads: only these are kept, so the file never holds anything else thin-edge knows. */
-const USED_KEYS = /^(mqtt\.client\.|c8y\.(profiles\.[^.]+\.)?bridge\.topic_prefix$)/;
+const USED_KEYS = /^(mqtt\.client\.|c8y\.(profiles\.[^.]+\.)?(bridge\.topic_prefix|url)$)/;
 
 export interface TedgeConfigCacheOptions {
   /** The token cache directory (checked as for tokens: ours, private, not a link). */

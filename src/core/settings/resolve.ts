@@ -16,8 +16,17 @@ export interface BrokerSettings {
   topicPrefix: string;
 }
 
-export interface ResolvedSettings extends BrokerSettings {
-  sources: Record<keyof BrokerSettings, SettingSource>;
+/** What thin-edge says about the cloud side, besides the bridge topic prefix. */
+export interface CloudSettings {
+  /**
+   * thin-edge's Cumulocity URL (`c8y.url`, or the profile's `c8y.profiles.<name>.url`) as thin-edge gives it, usually
+   * a bare host name: the tenant the device is connected to. Undefined when thin-edge does not say.
+   */
+  tenantUrl: string | undefined;
+}
+
+export interface ResolvedSettings extends BrokerSettings, CloudSettings {
+  sources: Record<keyof BrokerSettings | keyof CloudSettings, SettingSource>;
 }
 
 /** What the command line (or a Node program) sets explicitly; anything left out is looked up. */
@@ -28,7 +37,7 @@ export interface SettingsInput {
   mqttCert?: string | undefined;
   mqttKey?: string | undefined;
   topicPrefix?: string | undefined;
-  /** thin-edge cloud profile: its own bridge topic prefix is used. */
+  /** thin-edge cloud profile (default: $TEDGE_CLOUD_PROFILE): its own bridge topic prefix and URL are used. */
   profile?: string | undefined;
   /** thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else thin-edge's own default). */
   configDir?: string | undefined;
@@ -40,41 +49,40 @@ export interface ResolveOptions {
   readTedgeConfig?: (configDir: string | undefined) => Promise<Map<string, string> | undefined>;
 }
 
-type Key = keyof BrokerSettings;
+type Key = keyof ResolvedSettings['sources'];
 
-const DEFAULTS: Omit<BrokerSettings, 'port'> & { port: number } = {
+const DEFAULTS: Record<Key, string | number | undefined> = {
   host: '127.0.0.1',
   port: 1883,
   caFile: undefined,
   certFile: undefined,
   keyFile: undefined,
   topicPrefix: 'c8y',
+  tenantUrl: undefined,
 };
 
-const ENV_NAMES: Partial<Record<Key, string>> = {
-  host: 'TEDGE_MQTT_CLIENT_HOST',
-  port: 'TEDGE_MQTT_CLIENT_PORT',
-  caFile: 'TEDGE_MQTT_CLIENT_AUTH_CA_FILE',
-  certFile: 'TEDGE_MQTT_CLIENT_AUTH_CERT_FILE',
-  keyFile: 'TEDGE_MQTT_CLIENT_AUTH_KEY_FILE',
-  topicPrefix: 'TEDGE_C8Y_BRIDGE_TOPIC_PREFIX',
+/** thin-edge's key for each setting; a `c8y.` key belongs to the cloud profile when one is chosen. */
+const TEDGE_KEYS: Record<Key, string> = {
+  host: 'mqtt.client.host',
+  port: 'mqtt.client.port',
+  caFile: 'mqtt.client.auth.ca_file',
+  certFile: 'mqtt.client.auth.cert_file',
+  keyFile: 'mqtt.client.auth.key_file',
+  topicPrefix: 'c8y.bridge.topic_prefix',
+  tenantUrl: 'c8y.url',
 };
+
+/** The settings that only thin-edge and its environment give: no flag of ours sets them, nor asks tedge for them. */
+const TEDGE_ONLY: ReadonlySet<Key> = new Set(['tenantUrl']);
 
 function tedgeKey(key: Key, profile: string | undefined): string {
-  switch (key) {
-    case 'host':
-      return 'mqtt.client.host';
-    case 'port':
-      return 'mqtt.client.port';
-    case 'caFile':
-      return 'mqtt.client.auth.ca_file';
-    case 'certFile':
-      return 'mqtt.client.auth.cert_file';
-    case 'keyFile':
-      return 'mqtt.client.auth.key_file';
-    case 'topicPrefix':
-      return profile ? `c8y.profiles.${profile}.bridge.topic_prefix` : 'c8y.bridge.topic_prefix';
-  }
+  const name = TEDGE_KEYS[key];
+  return profile && name.startsWith('c8y.') ? `c8y.profiles.${profile}.${name.slice('c8y.'.length)}` : name;
+}
+
+/** thin-edge's own environment override of a key: `TEDGE_` and the key upper-cased, `.` as `_`. */
+function envName(key: Key, profile: string | undefined): string {
+  return `TEDGE_${tedgeKey(key, profile).toUpperCase().replaceAll('.', '_')}`;
 }
 
 /**
@@ -86,6 +94,8 @@ export async function resolveSettings(
   options: ResolveOptions = {},
 ): Promise<ResolvedSettings> {
   const env = options.env ?? process.env;
+  // thin-edge lower-cases profile names, and takes the profile from its environment when none is given.
+  const profile = (nonEmpty(input.profile) ?? nonEmpty(env.TEDGE_CLOUD_PROFILE))?.toLowerCase();
   const flags: Partial<Record<Key, string | number | undefined>> = {
     host: input.mqttHost,
     port: input.mqttPort,
@@ -95,56 +105,81 @@ export async function resolveSettings(
     topicPrefix: input.topicPrefix,
   };
   const keys = Object.keys(DEFAULTS) as Key[];
-  // A profile's prefix lives only in thin-edge's configuration, so the generic env override does not apply to it.
-  const envValue = (key: Key) =>
-    input.profile && key === 'topicPrefix' ? undefined : nonEmpty(env[ENV_NAMES[key] ?? '']);
-  const needsTedge = keys.some((key) => flags[key] === undefined && envValue(key) === undefined);
+  // As in thin-edge, a variable that is set but empty unsets the key: neither tedge nor its files give it then.
+  const fromEnv = (key: Key) => {
+    const value = env[envName(key, profile)];
+    return value === undefined ? undefined : { value: nonEmpty(value) };
+  };
+  const needsTedge = keys.some((key) => !TEDGE_ONLY.has(key) && flags[key] === undefined && !fromEnv(key));
   const readTedge = options.readTedgeConfig ?? readTedgeConfig;
   const tedge = needsTedge ? await readTedge(input.configDir ?? nonEmpty(env.TEDGE_CONFIG_DIR)) : undefined;
 
-  if (input.profile && flags.topicPrefix === undefined && !tedge?.get(tedgeKey('topicPrefix', input.profile))) {
-    throw usageError(
-      `cloud profile '${input.profile}' has no bridge topic prefix`,
-      `check \`tedge config get c8y.bridge.topic_prefix --profile ${input.profile}\`, or pass --topic-prefix`,
-    );
+  if (profile && flags.topicPrefix === undefined && !fromEnv('topicPrefix')?.value) {
+    assertProfile(profile, tedge);
   }
 
   const settings = { sources: {} } as ResolvedSettings;
   for (const key of keys) {
+    const env = fromEnv(key);
     const candidates: Array<[SettingSource, string | number | undefined]> = [
       ['flag', flags[key]],
-      ['env', envValue(key)],
-      ['tedge', nonEmpty(tedge?.get(tedgeKey(key, input.profile)))],
+      ['env', env ? (env.value ?? DEFAULTS[key]) : undefined],
+      ['tedge', env ? undefined : nonEmpty(tedge?.get(tedgeKey(key, profile)))],
     ];
-    const [source, value] = candidates.find(([, v]) => v !== undefined) ?? ['default', DEFAULTS[key]];
+    const [source, value] = candidates.find(([, v]) => v !== undefined) ?? [env ? 'env' : 'default', DEFAULTS[key]];
     settings.sources[key] = source;
     if (key === 'port') {
-      settings.port = typeof value === 'number' ? value : parsePort(String(value), portOrigin(source));
+      settings.port = typeof value === 'number' ? value : parsePort(String(value), origin('port', source, profile));
     } else {
       (settings as unknown as Record<string, string | undefined>)[key] = value as string | undefined;
     }
   }
-  assertTopicPrefix(settings.topicPrefix, settings.sources.topicPrefix, input.profile);
+  assertTopicPrefix(settings.topicPrefix, settings.sources.topicPrefix, profile);
   return settings;
+}
+
+/** A profile must be one thin-edge knows, and have its own bridge topic prefix there. */
+function assertProfile(profile: string, tedge: Map<string, string> | undefined): void {
+  if (tedge?.get(tedgeKey('topicPrefix', profile))) return;
+  const known = profileNames(tedge);
+  if (known.includes(profile)) {
+    throw usageError(
+      `cloud profile '${profile}' has no bridge topic prefix`,
+      `check \`tedge config get c8y.bridge.topic_prefix --profile ${profile}\`, or pass --topic-prefix`,
+    );
+  }
+  throw usageError(
+    `thin-edge has no cloud profile '${profile}'` +
+      (known.length > 0 ? `; its profiles: ${known.join(', ')}` : tedge ? '; it has no cloud profiles' : ''),
+    tedge
+      ? 'check --profile and TEDGE_CLOUD_PROFILE against `tedge config list`'
+      : 'tedge was not found on PATH: pass --topic-prefix, or put tedge on PATH',
+  );
+}
+
+function profileNames(tedge: Map<string, string> | undefined): string[] {
+  const names = new Set<string>();
+  for (const key of tedge?.keys() ?? []) {
+    const match = /^c8y\.profiles\.([^.]+)\./.exec(key);
+    if (match) names.add(match[1]!);
+  }
+  return [...names].sort();
 }
 
 /** The prefix becomes part of a topic published to: a wildcard there makes the broker drop the connection. */
 function assertTopicPrefix(prefix: string, source: SettingSource, profile: string | undefined): void {
   if (prefix !== '' && !/[+#\0]/.test(prefix)) return;
-  const origin =
-    source === 'env'
-      ? ENV_NAMES.topicPrefix!
-      : source === 'tedge'
-        ? `tedge config ${tedgeKey('topicPrefix', profile)}`
-        : '--topic-prefix';
   throw usageError(
-    `${origin}: '${prefix}' is not a bridge topic prefix`,
+    `${origin('topicPrefix', source, profile)}: '${prefix}' is not a bridge topic prefix`,
     'use the prefix of the bridge topics, e.g. c8y; it cannot be empty or hold an MQTT wildcard (+, #)',
   );
 }
 
-function portOrigin(source: SettingSource): string {
-  return source === 'env' ? ENV_NAMES.port! : source === 'tedge' ? 'tedge config mqtt.client.port' : '--mqtt-port';
+/** Where a value came from, as the user would find it. */
+function origin(key: 'port' | 'topicPrefix', source: SettingSource, profile: string | undefined): string {
+  if (source === 'env') return envName(key, profile);
+  if (source === 'tedge') return `tedge config ${tedgeKey(key, profile)}`;
+  return key === 'port' ? '--mqtt-port' : '--topic-prefix';
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
