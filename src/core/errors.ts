@@ -1,6 +1,6 @@
 /**
  * Every expected failure is a C8yTokenError with a kind; the kind alone decides the exit code,
- * so the README's table and the code cannot disagree.
+ * so the table in docs/exit-codes.md and the code cannot disagree.
  */
 export const EXIT_CODES = {
   other: 1,
