@@ -13,6 +13,8 @@ export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as it came, for output that need not be text. */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -84,6 +86,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
         code,
         signal,
         stdout: Buffer.concat(stdout).toString('utf8'),
+        stdoutBytes: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });

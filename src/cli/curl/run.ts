@@ -255,7 +255,8 @@ async function writeOut(
   let text = template;
   if (template.startsWith('@')) {
     try {
-      text = await readFile(template.slice(1), 'utf8');
+      // curl reads the file line by line and drops the line ends: `\n` in the text writes one.
+      text = (await readFile(template.slice(1), 'utf8')).replace(/[\r\n]/g, '');
     } catch (error) {
       warn(`warning: -w: cannot read ${template.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       return;

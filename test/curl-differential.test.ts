@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { signToken } from '../sim/bridge.ts';
+import { runCli } from './harness/cli.ts';
+import {
+  curlMissing,
+  runBoth,
+  type DiffCase,
+  type DiffContext,
+  type Lane,
+  type Outcome,
+} from './harness/differential.ts';
+import { startLane } from './harness/differential-tenant.ts';
+import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
+
+/**
+ * The differential suite: each case runs through Debian's curl and through `c8y-token curl`, against the same
+ * loopback tenant, and the two must agree on the exit code, stdout, the files written, whether anything went to
+ * stderr, and what the tenant received. A deliberate difference says why and what c8y-token gives instead; each one
+ * is in the documentation's list of differences from curl.
+ */
+// biome-ignore format: a table, one case a line
+const CASES: DiffCase[] = [
+  // A plain GET, and -s, -S, -f in their usual combinations.
+  { name: 'GET', path: '/user/currentUser', args: [] },
+  { name: '-s', path: '/user/currentUser', args: ['-s'] },
+  { name: '-sS', path: '/user/currentUser', args: ['-sS'] },
+  { name: '-sSf', path: '/user/currentUser', args: ['-sSf'] },
+  { name: '-sSf on 404', path: '/status/404', args: ['-sSf'] },
+  { name: '-sf on 404', path: '/status/404', args: ['-sf'] },
+  { name: '-f on 500', path: '/status/500', args: ['-f'] },
+  { name: '404 without -f', path: '/status/404', args: ['-s'] },
+  { name: '--fail-with-body on 404', path: '/status/404', args: ['--fail-with-body'] },
+  { name: '-s --fail-with-body on 403', path: '/status/403', args: ['-s', '--fail-with-body'] },
+  { name: '-f on 200', path: '/text', args: ['-f'] },
+  { name: 'a text body', path: '/text', args: ['-s'] },
+  { name: 'a query string', path: '/inventory/managedObjects?pageSize=2&currentPage=2', args: ['-s'] },
+  { name: 'a large body', path: '/size/300000', args: ['-s'] },
+
+  // -o and -w.
+  { name: '-o', path: '/user/currentUser', args: ['-s', '-o', 'out.json'] },
+  { name: '-o -', path: '/text', args: ['-s', '-o', '-'] },
+  { name: '-o -w http_code', path: '/user/currentUser', args: ['-s', '-o', 'out.json', '-w', '%{http_code}\\n'] },
+  { name: '-o /dev/null -w', path: '/status/404', args: ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download}\\n'] },
+  { name: '-sf -o on 404 leaves no file', path: '/status/404', args: ['-sf', '-o', 'out.json'] },
+  { name: '-o on 404 writes the body', path: '/status/404', args: ['-s', '-o', 'out.json'] },
+  { name: '-w content_type', path: '/user/currentUser', args: ['-s', '-w', '\\n%{content_type}\\n'] },
+  { name: '-w url_effective', path: '/text', args: ['-s', '-w', '%{url_effective}\\n'] },
+  { name: '-w method', path: '/echo', args: ['-s', '-X', 'PUT', '-w', '%{method}\\n'] },
+  { name: '-w response_code', path: '/status/503', args: ['-s', '-o', '/dev/null', '-w', '%{response_code}'] },
+  { name: '-w exitcode with -f', path: '/status/404', args: ['-sf', '-w', '%{exitcode}\\n'] },
+  { name: '-w %header{}', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '%header{content-type}|%header{Content-Length}'] },
+  { name: '-w %% and escapes', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '100%%\\t%{http_code}\\r\\n'] },
+  { name: '-w to stderr', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '%{stderr}%{http_code}'] },
+  { name: '-w @file', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '@format.txt'], files: { 'format.txt': 'code=%{http_code}\n' } },
+  { name: '-w size_download', path: '/size/12345', args: ['-s', '-o', '/dev/null', '-w', '%{size_download}'] },
+  { name: '-w url', path: '/text?a=1', args: ['-s', '-o', '/dev/null', '-w', '%{url}'] },
+
+  // Methods and headers.
+  { name: '-X DELETE', path: '/echo', args: ['-s', '-X', 'DELETE'] },
+  { name: '-X PATCH with a body', path: '/echo', args: ['-s', '-X', 'PATCH', '-d', 'a=1'] },
+  { name: '--request PUT', path: '/echo', args: ['-s', '--request', 'PUT', '--data-binary', 'x'] },
+  { name: '-H twice', path: '/echo', args: ['-s', '-H', 'X-Trace: a', '-H', 'X-Trace: b'] },
+  { name: '-H Accept', path: '/echo', args: ['-s', '-H', 'Accept: text/plain'] },
+  { name: '-H empty with ;', path: '/echo', args: ['-s', '-H', 'X-Empty;'] },
+  { name: '-H User-Agent', path: '/echo', args: ['-s', '-H', 'User-Agent: mine/1'] },
+  { name: '-H Content-Type with -d', path: '/echo', args: ['-s', '-d', 'x', '-H', 'Content-Type: text/plain'] },
+  { name: '-H Authorization of its own', path: '/echo', args: ['-s', '-H', 'Authorization: Basic dXNlcjpwdw=='], noToken: true },
+
+  // Bodies.
+  { name: '-d', path: '/echo', args: ['-s', '-d', 'a=1'] },
+  { name: '-d twice', path: '/echo', args: ['-s', '-d', 'a=1', '-d', 'b=2'] },
+  { name: '-d @file drops newlines', path: '/echo', args: ['-s', '-d', '@body.txt'], files: { 'body.txt': 'a=1\r\n&b=2\n' } },
+  { name: '--data-binary @file', path: '/echo', args: ['-s', '--data-binary', '@body.txt'], files: { 'body.txt': 'a=1\r\n&b=2\n' } },
+  { name: '--data-raw @', path: '/echo', args: ['-s', '--data-raw', '@body.txt'] },
+  { name: '-d @- (stdin)', path: '/echo', args: ['-s', '-d', '@-'], input: 'one\ntwo\n' },
+  { name: '--data-binary @- (stdin)', path: '/echo', args: ['-s', '--data-binary', '@-'], input: 'one\ntwo\n' },
+  { name: 'data options in order', path: '/echo', args: ['-s', '--data-raw', 'a=1', '-d', 'b=2', '--data-binary', 'c=3'] },
+  { name: '--json', path: '/echo', args: ['-s', '--json', '{"a":1}'], headers: ['accept'] },
+  { name: '--json twice', path: '/echo', args: ['-s', '--json', '{"a":', '--json', '1}'], headers: ['accept'] },
+  { name: '--json @file', path: '/echo', args: ['-s', '--json', '@body.json'], files: { 'body.json': '{"a":1}\n' } },
+  { name: '-G -d', path: '/echo', args: ['-s', '-G', '-d', 'a=1', '-d', 'b=2'] },
+  { name: '-G -d on a query', path: '/echo?type=x', args: ['-s', '-G', '-d', 'pageSize=2'] },
+  { name: '-G -w method', path: '/echo', args: ['-s', '-G', '-d', 'a=1', '-o', '/dev/null', '-w', '%{method}'] },
+  { name: '-F name=value', path: '/echo', args: ['-s', '-F', 'a=1', '-F', 'b=two words'] },
+  { name: '-F name=@file', path: '/echo', args: ['-s', '-F', 'file=@log.txt'], files: { 'log.txt': 'boot ok\n' } },
+  { name: '-F ;type=', path: '/echo', args: ['-s', '-F', 'file=@log.txt;type=text/x-log'], files: { 'log.txt': 'boot ok\n' } },
+  { name: '-F ;filename=', path: '/echo', args: ['-s', '-F', 'file=@log.txt;filename=other.txt'], files: { 'log.txt': 'boot ok\n' } },
+  { name: '-F name=<file', path: '/echo', args: ['-s', '-F', 'text=<log.txt'], files: { 'log.txt': 'boot ok\n' } },
+  { name: '-F an unknown extension', path: '/echo', args: ['-s', '-F', 'file=@data.bin'], files: { 'data.bin': 'bytes' } },
+  { name: '-F a quoted value', path: '/echo', args: ['-s', '-F', 'a="x;type=y"'] },
+
+  // Redirects.
+  { name: '302 without -L', path: '/redirect?to=/text', args: ['-s'] },
+  { name: '-L 302', path: '/redirect?to=/text', args: ['-sL'] },
+  { name: '-L 301', path: '/redirect?to=/text&status=301', args: ['-sL'] },
+  { name: '-L 303 turns POST into GET', path: '/redirect?to=/echo&status=303', args: ['-sL', '-d', 'a=1'] },
+  { name: '-L 302 turns POST into GET', path: '/redirect?to=/echo&status=302', args: ['-sL', '-d', 'a=1'] },
+  { name: '-L 307 keeps POST', path: '/redirect?to=/echo&status=307', args: ['-sL', '-d', 'a=1'] },
+  { name: '-L 308 keeps PUT', path: '/redirect?to=/echo&status=308', args: ['-sL', '-X', 'PUT', '-d', 'a=1'] },
+  { name: '-L -w num_redirects', path: '/redirect?to=/text', args: ['-sL', '-o', '/dev/null', '-w', '%{num_redirects} %{url_effective}'] },
+  { name: '-L twice', path: `/redirect?to=${encodeURIComponent('/redirect?to=/text')}`, args: ['-sL', '-w', '%{num_redirects}'] },
+  { name: '-L to a 404 with -f', path: '/redirect?to=/status/404', args: ['-sLf'] },
+  { name: '-L in a loop', path: '/loop', args: ['-sSL'] },
+
+  // Failures: timeouts, refused and broken connections.
+  { name: '-m on no answer', path: '/never', args: ['-s', '-m', '1'] },
+  { name: '--max-time on a slow body', path: '/slow', args: ['-s', '--max-time', '1'] },
+  { name: '-sS -m: the error on stderr', path: '/never', args: ['-sS', '-m', '1'] },
+  { name: 'connection refused', path: '/user/currentUser', args: ['-s'], tenant: 'closed' },
+  { name: 'connection refused -w', path: '/text', args: ['-s', '-w', '%{http_code} %{exitcode}'], tenant: 'closed' },
+  { name: 'connection refused -sS', path: '/text', args: ['-sS'], tenant: 'closed' },
+
+  // Retries.
+  { name: '--retry on 503 with -o', path: '/flaky?fail=1', args: ['-s', '--retry', '2', '--retry-delay', '1', '-o', 'out.json'] },
+  { name: '--retry exhausted with -f', path: '/flaky?fail=5', args: ['-sf', '--retry', '1', '--retry-delay', '1', '-o', 'out.json'] },
+  { name: '--retry -w http_code', path: '/flaky?fail=1', args: ['-s', '--retry', '1', '--retry-delay', '1', '-o', 'out.json', '-w', '%{http_code}'] },
+  { name: '--retry on 404 does not retry', path: '/status/404', args: ['-s', '--retry', '3', '-o', '/dev/null'] },
+
+  // TLS options against a plain-HTTP tenant: accepted, no effect.
+  { name: '-k', path: '/text', args: ['-sk'] },
+  { name: '--connect-timeout', path: '/text', args: ['-s', '--connect-timeout', '5'] },
+
+  // The deliberate differences.
+  {
+    name: 'Accept: application/json by default',
+    path: '/echo',
+    args: ['-s'],
+    headers: ['accept'],
+    differs: {
+      reason: 'the REST API answers in JSON; curl sends Accept: */*',
+      expect: (curl) => withRequests(curl, (r) => ({ ...r, headers: { ...r.headers, accept: 'application/json' } })),
+    },
+  },
+  {
+    name: 'a -d body that is JSON is sent as JSON',
+    path: '/echo',
+    args: ['-s', '-d', '{"name":"pump"}'],
+    differs: {
+      reason: 'Cumulocity refuses JSON sent as form data; curl sends application/x-www-form-urlencoded',
+      expect: (curl) =>
+        withRequests(curl, (r) => ({ ...r, headers: { ...r.headers, 'content-type': 'application/json' } })),
+    },
+  },
+  {
+    name: '--url names the tenant',
+    path: '/text',
+    args: ['-s', '--url', '{tenant}/text'],
+    ours: ['-s', '--url', '{tenant}'],
+    differs: {
+      reason: 'c8y-token curl takes a path; --url is the base URL it goes to',
+      expect: (curl) => curl,
+    },
+  },
+  {
+    name: 'under --retry only the final body is written to stdout',
+    path: '/flaky?fail=1',
+    args: ['-s', '--retry', '1', '--retry-delay', '1'],
+    differs: {
+      reason: 'stdout cannot be rewound; a script would get the error body and the answer glued together',
+      expect: (curl) => ({ ...curl, stdout: curl.stdout.replace(/^\{"error":"test\/Unavailable".*?\}/, '') }),
+    },
+  },
+  {
+    name: 'a path with a space is percent-encoded',
+    path: '/echo?q=a b',
+    args: ['-s'],
+    differs: {
+      reason: 'a path is not a URL; curl refuses a space (exit 3)',
+      expect: () => ({
+        code: 0,
+        stdout: '{"method":"GET"}',
+        stderrEmpty: true,
+        files: {},
+        requests: [{ method: 'GET', url: '/echo?q=a%20b', body: '', headers: { authorization: 'Bearer <token>' } }],
+      }),
+    },
+  },
+  {
+    name: 'a 401 is tried once more with a fresh token',
+    path: '/status/401',
+    args: ['-s', '--fail'],
+    differs: {
+      reason: 'the device token may have been replaced since it was cached; curl has no token to refresh',
+      expect: (curl) => ({ ...curl, requests: [...curl.requests, ...curl.requests] }),
+    },
+  },
+  {
+    name: 'a missing @file is a usage error',
+    path: '/echo',
+    args: ['-d', '@missing.txt'],
+    differs: {
+      reason: 'curl warns and sends an empty body; a device would post nothing and exit 0',
+      expect: (curl) => ({ ...curl, code: 2, stderrEmpty: false, stdout: '', requests: [] }),
+    },
+  },
+];
+
+function withRequests(outcome: Outcome, change: (request: Outcome['requests'][number]) => Outcome['requests'][number]) {
+  return { ...outcome, requests: outcome.requests.map(change) };
+}
+
+const CONCURRENCY = 4;
+let fixture: CurlFixture | undefined;
+const lanes: Lane[] = [];
+const context = {} as DiffContext;
+let dir: string;
+
+before(async () => {
+  if (curlMissing) return;
+  dir = await mkdtemp(join(tmpdir(), 'c8y-token-diff-'));
+  context.tokenFile = join(dir, 'authorization');
+  await writeFile(context.tokenFile, `Authorization: Bearer ${await signToken()}\n`);
+  fixture = await startCurlFixture();
+  context.env = { ...fixture.env, C8Y_TOKEN_CACHE_DIR: join(dir, 'cache') };
+  context.closedUrl = await closedPort();
+  for (let n = 0; n < CONCURRENCY; n++) lanes.push(await startLane());
+  // One token for every run: the cache is shared.
+  const warm = await runCli(['get'], { env: context.env });
+  assert.equal(warm.code, 0, warm.stderr);
+});
+after(async () => {
+  await Promise.all(lanes.map((lane) => lane.tenant.stop()));
+  await fixture?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('c8y-token curl against the real curl', { skip: curlMissing, concurrency: CONCURRENCY }, () => {
+  for (const c of CASES) {
+    test(c.name, async () => {
+      const lane = lanes.pop()!;
+      try {
+        const [theirs, mine] = await runBoth(c, lane, context);
+        assert.deepEqual(mine, c.differs ? c.differs.expect(theirs) : theirs);
+      } finally {
+        lanes.push(lane);
+      }
+    });
+  }
+});
+
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
