@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -271,6 +271,17 @@ describe('c8y-token cache status | clear', () => {
     assert.equal(clear.stdout, '');
     assert.match(clear.stderr, /removed 1 cached token from/);
     assert.deepEqual(await entryFiles(cacheDir), []);
+  });
+
+  test('status changes nothing on disk: a directory of looser mode keeps it', async () => {
+    const cacheDir = tempCacheDir();
+    await runCli(['get'], { env: env(cacheDir) });
+    await chmod(cacheDir, 0o750);
+    const before = await readdir(cacheDir);
+    const status = await runCli(['cache', 'status'], { env: env(cacheDir) });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((await stat(cacheDir)).mode & 0o777, 0o750);
+    assert.deepEqual(await readdir(cacheDir), before);
   });
 
   test('status reports an unusable entry without failing', async () => {

@@ -21,8 +21,8 @@ const PRIVATE_DIR = 0o700;
 
 /**
  * Checks that the cache directory is safe to keep credentials in: a real directory (not a symbolic link) owned by
- * this user, mode 0700 whatever the umask. With `create`, a missing directory is made; a directory of ours with
- * looser permissions is tightened.
+ * this user. With `create` (the commands that write tokens), a missing directory is made and a directory of ours with
+ * looser permissions is tightened to 0700 whatever the umask; without it, nothing on disk is changed.
  */
 export async function checkCacheDirectory(dir: string, create: boolean): Promise<DirectoryCheck> {
   const refuse = (reason: string, missing = false): DirectoryCheck => ({
@@ -52,7 +52,7 @@ export async function checkCacheDirectory(dir: string, create: boolean): Promise
   if (uid !== undefined && stats.uid !== uid)
     return refuse(`is owned by uid ${stats.uid}, not by this user (uid ${uid})`);
   // mkdir's mode is masked by the umask (which can only take permissions away); chmod makes it exactly 0700.
-  if ((stats.mode & 0o777) !== PRIVATE_DIR) {
+  if (create && (stats.mode & 0o777) !== PRIVATE_DIR) {
     try {
       await chmod(dir, PRIVATE_DIR);
     } catch (error) {
