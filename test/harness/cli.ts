@@ -39,6 +39,8 @@ export function baseEnv(): Record<string, string> {
     PATH: [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     HOME: home,
     LANG: 'C.UTF-8',
+    // The test process's own temporary directory (harness/temp-root.ts), removed when it exits.
+    TMPDIR: tmpdir(),
   };
 }
 
