@@ -10,6 +10,8 @@ export interface TokenShape {
   claims?: Record<string, unknown>;
   /** Seconds from now until `exp`. */
   lifetimeS?: number;
+  /** How far the tenant's clock is ahead of this machine's (negative: behind), in ms: shifts iat, nbf and exp. */
+  clockOffsetMs?: number;
 }
 
 export interface BridgeOptions {
@@ -22,7 +24,7 @@ export interface BridgeOptions {
   dropFirst?: number;
   /** Raw payloads sent, in order, before the first real answer. */
   junkFirst?: Array<string | Buffer>;
-  /** Shape of the tokens issued. */
+  /** Shape of the tokens issued; its clockOffsetMs shifts the tenant's clock as seen by the device. */
   token?: TokenShape;
   /** Send the previous token again before each new one, as a cloud may while the old one is still valid. */
   resendPrevious?: boolean;
@@ -44,7 +46,7 @@ const secret = randomBytes(32);
 
 /** Signs a JWT shaped like Cumulocity's device tokens. */
 export async function signToken(shape: TokenShape = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor((Date.now() + (shape.clockOffsetMs ?? 0)) / 1000);
   const claims: Record<string, unknown> = {
     iss: TENANT_HOST,
     aud: TENANT_HOST,

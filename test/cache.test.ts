@@ -204,7 +204,7 @@ describe('cache safety', () => {
       'not json at all',
       Buffer.from([0xff, 0xfe, 0x00]).toString('latin1'),
       JSON.stringify({ ...valid, token: 'not-a-jwt' }),
-      JSON.stringify({ ...valid, token: await signToken({ lifetimeS: -60 }) }),
+      JSON.stringify({ ...valid, token: await signToken({ clockOffsetMs: -2 * 3_600_000 }) }),
       JSON.stringify({ ...valid, port: valid.port + 1 }),
       JSON.stringify([valid.token]),
       'x'.repeat(100_000),

@@ -3,7 +3,7 @@ import type { CurlCommandOptions } from './commands/curl.ts';
 import type { GetTokenOptions } from '../core/get-token.ts';
 import type { DataArg } from '../core/http/data.ts';
 import { interrupted } from './interruption.ts';
-import { verboseLogger } from './output.ts';
+import { verboseLogger, warn } from './output.ts';
 
 /** Options every command that talks to the broker shares, as commander hands them over. */
 export interface BrokerFlags {
@@ -82,6 +82,7 @@ export function tokenOptions(flags: BrokerFlags): GetTokenOptions {
     cache: flags.cache,
     minValidity: flags.minValidity,
     log: verboseLogger(flags.verbose === true),
+    warn,
   };
 }
 

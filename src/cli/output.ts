@@ -14,3 +14,12 @@ export function verboseLogger(verbose: boolean): Logger {
 export function warn(line: string): void {
   process.stderr.write(`c8y-token: ${line}\n`);
 }
+
+/** Passes on the first line only: for a warning worth one line per run however often its cause is seen. */
+export function once(warning: (line: string) => void): (line: string) => void {
+  let warned = false;
+  return (line) => {
+    if (!warned) warning(line);
+    warned = true;
+  };
+}

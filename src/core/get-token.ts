@@ -7,6 +7,7 @@ import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
 import type { RequestOptions } from './token/request.ts';
 import { parseDuration } from './duration.ts';
+import { clockWarning } from './token/clock.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
   /** Environment for the settings and the cache location (default: process.env). */
@@ -21,14 +22,26 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
    * like timeoutMs; a string is a duration as on the command line ('300', '30s', '5m', '1h'; a bare number is seconds).
    */
   minValidity?: number | string;
+  /**
+   * Receives a line for a human when the token is judged in the tenant's time because the device clock is more than
+   * a minute off (see DeviceToken.clockOffsetMs): how far, and what to check.
+   */
+  warn?: (line: string) => void;
 }
 
 /**
  * Resolves the broker settings as the CLI does, and returns the cached device token for that broker and bridge when
  * it stays valid long enough, else asks the cloud bridge for a new one (once, however many processes ask at the
- * same time) and caches it. With `exclude`, a cached token equal to it is evicted and a new one is asked for.
+ * same time) and caches it. With `exclude`, a cached token equal to it is evicted and a new one is asked for. The
+ * token is judged in the tenant's time (its clockOffsetMs says how far the device clock is off); `warn` hears of it.
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
+  const token = await cachedOrRequested(options);
+  if (token.clockOffsetMs !== 0) options.warn?.(clockWarning(token.clockOffsetMs, "the token's issue time"));
+  return token;
+}
+
+async function cachedOrRequested(options: GetTokenOptions): Promise<DeviceToken> {
   const env = options.env ?? process.env;
   const minValidityMs = minValidity(options.minValidity);
   const dir = cacheDirectory(env);

@@ -3,6 +3,7 @@ import type { StoredEntry } from '../../core/cache/store.ts';
 import { warn, write } from '../output.ts';
 import { remainingValidity } from '../../core/token/claims.ts';
 import { formatDuration } from '../../core/duration.ts';
+import { clockNote } from '../../core/token/clock.ts';
 
 export interface CacheCommandOptions {
   action: 'status' | 'clear';
@@ -26,10 +27,11 @@ function describe(stored: StoredEntry): string {
   const left = remainingValidity(token);
   let validity = 'without expiry (ignored)';
   if (token.expiresAt) {
+    const note = clockNote(token.clockOffsetMs);
     validity =
       left > 0
-        ? `valid for ${formatDuration(left)} (until ${token.expiresAt.toISOString()})`
-        : `expired ${formatDuration(left)} ago`;
+        ? `valid for ${formatDuration(left)} (until ${token.expiresAt.toISOString()}${note})`
+        : `expired ${formatDuration(left)} ago${note}`;
   }
   return `${host}:${port} ${topicPrefix}: tenant ${token.tenant ?? '?'}, user ${token.user ?? '?'}, ${validity}`;
 }

@@ -3,6 +3,7 @@ import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import { warn, write } from '../output.ts';
 import { decodeToken, remainingValidity } from '../../core/token/claims.ts';
 import { formatDuration } from '../../core/duration.ts';
+import { clockNote } from '../../core/token/clock.ts';
 
 export interface DecodeCommandOptions extends GetTokenOptions {
   /** The token to decode; else stdin when it is not a terminal, else a freshly fetched token. */
@@ -16,7 +17,12 @@ export async function decode(options: DecodeCommandOptions): Promise<void> {
   if (token.expiresAt) {
     const left = remainingValidity(token);
     const when = token.expiresAt.toISOString();
-    warn(left > 0 ? `expires ${when} (in ${formatDuration(left)})` : `expired ${when} (${formatDuration(left)} ago)`);
+    const note = clockNote(token.clockOffsetMs);
+    warn(
+      left > 0
+        ? `expires ${when} (in ${formatDuration(left)}${note})`
+        : `expired ${when} (${formatDuration(left)} ago${note})`,
+    );
   }
 }
 

@@ -28,6 +28,7 @@ export function formatToken(token: DeviceToken, format: TokenFormat): string {
           tenant: token.tenant,
           user: token.user,
           expiresAt: token.expiresAt?.toISOString(),
+          clockOffsetMs: token.clockOffsetMs,
           claims: token.claims,
         },
         null,

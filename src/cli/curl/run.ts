@@ -14,6 +14,7 @@ import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
+import { once } from '../output.ts';
 import { checkTenantUrl, tenantUrl } from '../../core/token/tenant-url.ts';
 
 export interface CurlOptions extends GetTokenOptions, RequestSpec {
@@ -111,7 +112,9 @@ async function transfer(
   // Started early, used late: loading undici overlaps the token retrieval.
   const agent = loadAgent();
 
-  const token = await getToken(options);
+  // A refused token is replaced after a 401: the clock warning is worth one line per run, not one per token.
+  const tokenOptions: GetTokenOptions = { ...options, warn: once(warn) };
+  const token = await getToken(tokenOptions);
   const base = tenantUrl(token, options.url, options.env);
   if (base.warning) warn(base.warning);
   const baseUrl = new URL(base.url);
@@ -134,7 +137,9 @@ async function transfer(
   const sendOptions: SendOptions = {
     dispatcher,
     // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
-    auth: hasHeader(request.headers, 'authorization') ? undefined : tokenAuthorizer(token, baseUrl.origin, options),
+    auth: hasHeader(request.headers, 'authorization')
+      ? undefined
+      : tokenAuthorizer(token, baseUrl.origin, tokenOptions),
     location: options.location,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,

@@ -57,16 +57,18 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
   if ('problem' in read) return { file, problem: read.problem };
   try {
     const data = JSON.parse(read.text) as Record<string, unknown>;
-    const { host, port, topicPrefix, token } = data;
+    const { host, port, topicPrefix, token, clockOffsetMs = 0 } = data;
     if (
       typeof host !== 'string' ||
       typeof port !== 'number' ||
       typeof topicPrefix !== 'string' ||
-      typeof token !== 'string'
+      typeof token !== 'string' ||
+      typeof clockOffsetMs !== 'number' ||
+      !Number.isFinite(clockOffsetMs)
     ) {
       return { file, problem: 'not a cache entry' };
     }
-    return { file, entry: { host, port, topicPrefix, token: decodeToken(token) } };
+    return { file, entry: { host, port, topicPrefix, token: { ...decodeToken(token), clockOffsetMs } } };
   } catch {
     return { file, problem: 'corrupt' };
   }
@@ -74,10 +76,12 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
 
 /**
  * Writes the entry atomically, so that a reader sees the old token or the new one, never half a file. When the signal
- * is aborted first, nothing is left behind.
+ * is aborted first, nothing is left behind. The entry keeps the clock offset measured when the token arrived: a
+ * cached token is judged in the tenant's time as a fresh one is.
  */
 export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken, signal?: AbortSignal): Promise<void> {
-  const content = `${JSON.stringify({ host: key.host, port: key.port, topicPrefix: key.topicPrefix, token: token.token })}\n`;
+  const { host, port, topicPrefix } = key;
+  const content = `${JSON.stringify({ host, port, topicPrefix, token: token.token, clockOffsetMs: token.clockOffsetMs })}\n`;
   await writePrivateFile(entryPath(dir, key), content, signal);
 }
 

@@ -1,5 +1,6 @@
 import { decodeJwt, type JWTPayload } from 'jose';
 import { usageError } from '../errors.ts';
+import { CLOCK_SKEW_MS } from './clock.ts';
 
 /** The claims of a Cumulocity device token, with the time claims as numbers (seconds since the epoch). */
 export interface TokenClaims extends JWTPayload {
@@ -23,11 +24,15 @@ export interface DeviceToken {
   tenant: string | undefined;
   user: string | undefined;
   expiresAt: Date | undefined;
+  /**
+   * The tenant's clock minus the device's, in milliseconds (positive when the device clock is behind), as measured
+   * when the token arrived; 0 when they agree within a minute, or nothing was measured (a token given by hand). The
+   * token's validity is judged at the device's time plus this.
+   */
+  clockOffsetMs: number;
 }
 
 const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
-/** Device and cloud clocks drift; a token is not refused for being valid a minute from now. */
-const CLOCK_SKEW_S = 60;
 
 /** Thrown by decodeToken for anything that is not a JWT; the message says why. */
 export function decodeToken(jwt: string): DeviceToken {
@@ -60,6 +65,7 @@ export function decodeToken(jwt: string): DeviceToken {
     tenant: claims.ten,
     user: claims.sub,
     expiresAt: claims.exp === undefined ? undefined : new Date(claims.exp * 1000),
+    clockOffsetMs: 0,
   };
 }
 
@@ -68,19 +74,47 @@ export function tenantBaseUrl(issuer: string): string {
   return url.replace(/\/+$/, '');
 }
 
-/** Why a decoded token cannot be used to call the tenant now, or undefined when it can. */
-export function unusableReason(token: DeviceToken, nowMs: number = Date.now()): string | undefined {
-  const { exp, nbf } = token.claims;
-  if (!token.claims.iss) return "it has no 'iss' claim (tenant host)";
+/** When the token was issued, in seconds: its `iat`, else its `nbf`. */
+export function issuedAt(claims: TokenClaims): number | undefined {
+  return claims.iat ?? claims.nbf;
+}
+
+/** The tenant's time when the device's clock shows `deviceMs`, by the offset measured with the token. */
+export function tenantTime(token: DeviceToken, deviceMs: number = Date.now()): number {
+  return deviceMs + token.clockOffsetMs;
+}
+
+/** Why the token can never be used, whatever the time: no tenant, no expiry, or a lifetime that ends as it begins. */
+export function junkReason(claims: TokenClaims): string | undefined {
+  const { exp, nbf, iat } = claims;
+  if (!claims.iss) return "it has no 'iss' claim (tenant host)";
   if (exp === undefined) return "it has no 'exp' claim";
-  if (exp * 1000 <= nowMs) return `it expired at ${new Date(exp * 1000).toISOString()}`;
-  if (nbf !== undefined && (nbf - CLOCK_SKEW_S) * 1000 > nowMs) {
-    return `it is not valid before ${new Date(nbf * 1000).toISOString()}`;
-  }
+  if (iat !== undefined && exp <= iat) return `its exp (${isoTime(exp)}) is not after its iat (${isoTime(iat)})`;
+  if (nbf !== undefined && exp <= nbf) return `its exp (${isoTime(exp)}) is not after its nbf (${isoTime(nbf)})`;
   return undefined;
 }
 
-/** Milliseconds until the token expires (negative once expired). */
+/**
+ * Why a decoded token cannot be used to call the tenant now, or undefined when it can: valid when
+ * `nbf <= the tenant's time < exp`, the tenant's time being the device's `nowMs` plus the token's clock offset.
+ */
+export function unusableReason(token: DeviceToken, nowMs: number = Date.now()): string | undefined {
+  const junk = junkReason(token.claims);
+  if (junk) return junk;
+  const { exp, nbf } = token.claims;
+  const now = tenantTime(token, nowMs);
+  if (exp! * 1000 <= now) return `it expired at ${isoTime(exp!)}`;
+  if (nbf !== undefined && nbf * 1000 - CLOCK_SKEW_MS > now) return `it is not valid before ${isoTime(nbf)}`;
+  return undefined;
+}
+
+/** Milliseconds until the token expires, in the tenant's time (negative once expired). */
 export function remainingValidity(token: DeviceToken, nowMs: number = Date.now()): number {
-  return token.expiresAt ? token.expiresAt.getTime() - nowMs : Number.NEGATIVE_INFINITY;
+  return token.expiresAt ? token.expiresAt.getTime() - tenantTime(token, nowMs) : Number.NEGATIVE_INFINITY;
+}
+
+/** A claim's time for a message; a claim too large for a date stays a number. */
+export function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
 }

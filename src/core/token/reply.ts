@@ -1,14 +1,24 @@
 import { C8yTokenError } from '../errors.ts';
-import { decodeToken, unusableReason, type DeviceToken } from './claims.ts';
+import { decodeToken, isoTime, issuedAt, junkReason, unusableReason, type DeviceToken } from './claims.ts';
+import { clockOffset } from './clock.ts';
 
 /** Real device tokens are 1-2 KiB; anything far larger is not a token and is not worth decoding. */
 export const MAX_REPLY_BYTES = 64 * 1024;
 const TOKEN_MESSAGE_ID = '71';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export type Reply = { token: DeviceToken } | { ignored: string };
+/**
+ * A usable token, or the reason to keep waiting. `expiredIssuedAt` marks a token refused only for its `exp` being in
+ * the device's past although it was valid when issued (at that time, in seconds): a stale message, or a device clock
+ * that is ahead.
+ */
+export type Reply = { token: DeviceToken } | { ignored: string; expiredIssuedAt?: number };
 
-/** Classifies one message seen on `<prefix>/s/dat`: a usable token, or the reason to keep waiting. */
+/**
+ * Classifies one message seen on `<prefix>/s/dat` at the device's `nowMs`: a usable token, or the reason to keep
+ * waiting. A message that is not retained has just been published by the bridge, so a token in it has just been
+ * issued: its `iat` (or `nbf`) is the tenant's time, and the token is judged in it (see clockOffsetMs).
+ */
 export function parseReply(payload: Uint8Array, retained: boolean, nowMs: number = Date.now()): Reply {
   if (retained) return { ignored: 'retained message (a stale reply left on the broker)' };
   if (payload.length === 0) return { ignored: 'empty message' };
@@ -32,8 +42,21 @@ export function parseReply(payload: Uint8Array, retained: boolean, nowMs: number
   } catch (error) {
     return { ignored: error instanceof C8yTokenError ? error.message : 'token could not be decoded' };
   }
-  const reason = unusableReason(token, nowMs);
-  return reason ? { ignored: `token refused: ${reason}` } : { token };
+  const junk = junkReason(token.claims);
+  if (junk) return { ignored: `token refused: ${junk}` };
+  const exp = token.claims.exp!;
+  const issued = issuedAt(token.claims);
+  // A token that expired by the device's clock may be an old message: its issue time says nothing about today.
+  if (exp * 1000 <= nowMs) {
+    const validWhenIssued = issued !== undefined && !unusableReason(token, issued * 1000);
+    return {
+      ignored: `token refused: it expired at ${isoTime(exp)}`,
+      ...(validWhenIssued && { expiredIssuedAt: issued }),
+    };
+  }
+  const fresh = { ...token, clockOffsetMs: issued === undefined ? 0 : clockOffset(issued * 1000, nowMs) };
+  const reason = unusableReason(fresh, nowMs);
+  return reason ? { ignored: `token refused: ${reason}` } : { token: fresh };
 }
 
 /** Message ids from the wire end up in --verbose output: keep them short and free of control characters. */

@@ -3,7 +3,8 @@ import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../defaults.ts';
 import { abortError, C8yTokenError } from '../errors.ts';
 import { brokerClientFactory, brokerClientOptions, connectError } from '../mqtt/broker-connection.ts';
 import { formatSeconds } from '../duration.ts';
-import type { DeviceToken } from './claims.ts';
+import { isoTime, type DeviceToken } from './claims.ts';
+import { describeClockOffset, TIME_SYNC_HINT } from './clock.ts';
 import { parseReply } from './reply.ts';
 
 export interface RequestOptions {
@@ -49,11 +50,18 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     let lastError: Error | undefined;
     let republishTimer: NodeJS.Timeout | undefined;
     let reconnectTimer: NodeJS.Timeout | undefined;
+    // Replies that were not usable: how many, and the issue times of those refused only as expired by the device clock.
+    let refused = 0;
+    const expiredIssuedAt: number[] = [];
 
     log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
     const client = openClient();
 
     const deadline = setTimeout(() => {
+      if (client.connected && expiredIssuedAt.length > 0 && expiredIssuedAt.length === refused) {
+        finish(clockAheadError(timeoutMs, expiredIssuedAt));
+        return;
+      }
       const why = client.connected
         ? `no usable reply on ${replyTopic}`
         : `the connection to the broker at ${broker} was lost and could not be restored`;
@@ -114,6 +122,9 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
         finish(reply.token);
       } else {
         log(`ignored a message on ${replyTopic}: ${reply.ignored}`);
+        if (packet.retain) return;
+        refused++;
+        if (reply.expiredIssuedAt !== undefined) expiredIssuedAt.push(reply.expiredIssuedAt);
       }
     });
 
@@ -133,4 +144,22 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       reconnectTimer = setTimeout(() => client.reconnect(), RECONNECT_DELAY_MS);
     });
   });
+}
+
+/**
+ * Every reply was a token that had expired by the device's clock although it was valid when issued: rather than stale
+ * messages, a device clock that is ahead of the tenant's by more than the tokens' lifetime.
+ */
+function clockAheadError(timeoutMs: number, issuedAt: number[]): C8yTokenError {
+  const now = Date.now();
+  const latest = Math.max(...issuedAt);
+  const times = [...new Set(issuedAt)].sort((a, b) => a - b).map(isoTime);
+  const shown = times.length > 3 ? [...times.slice(0, 2), '…', times.at(-1)!] : times;
+  return new C8yTokenError(
+    'timeout',
+    `no token received within ${formatSeconds(timeoutMs)}: every reply was a token that had expired by the device's ` +
+      `clock (${new Date(now).toISOString()}), issued at ${shown.join(', ')}; ` +
+      `the device clock may be ${describeClockOffset(latest * 1000 - now)} the tenant's`,
+    { hint: TIME_SYNC_HINT },
+  );
 }
