@@ -65,7 +65,7 @@ export async function runDoctor(
   report({ name: 'configuration', status: 'ok', summary: describeSettings(settings), details: { ...settings } });
 
   const broker = `${settings.caFile ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
-  const probe = await attempt('broker', () => probeBroker(settings));
+  const probe = await attempt('broker', () => probeBroker(settings, options.signal));
   if (!probe) return checks;
   report({
     name: 'broker',

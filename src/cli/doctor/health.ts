@@ -21,10 +21,14 @@ export interface BrokerProbe {
  * Connects once, reads the retained bridge health messages and disconnects.
  * Rejects with a 'connect' C8yTokenError when the broker cannot be reached.
  */
-export async function probeBroker(settings: BrokerSettings, waitMs = 500): Promise<BrokerProbe> {
+export async function probeBroker(
+  settings: BrokerSettings,
+  signal: AbortSignal | undefined,
+  waitMs = 500,
+): Promise<BrokerProbe> {
   const options = await brokerClientOptions(settings, 5000, 'c8y-token-doctor');
   const started = Date.now();
-  const client = await connectBroker(options);
+  const client = await connectBroker(options, signal);
   const connectMs = Date.now() - started;
   const topics = Object.values(bridgeHealthTopics(settings.topicPrefix));
   const health: BridgeHealth[] = [];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP, connect as tcpConnect } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../settings/resolve.ts';
-import { C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError } from '../errors.ts';
 import { randomHex } from '../random.ts';
 
 /**
@@ -25,22 +25,33 @@ export async function brokerClientFactory(options: BrokerClientOptions): Promise
   return () => new client.default(stream, options);
 }
 
-/** Resolves once the broker has accepted the connection; rejects with a 'connect' C8yTokenError otherwise. */
-export async function connectBroker(options: BrokerClientOptions): Promise<MqttClient> {
+/**
+ * Resolves once the broker has accepted the connection; rejects with a 'connect' C8yTokenError otherwise, or with the
+ * signal's reason at once when it is aborted.
+ */
+export async function connectBroker(options: BrokerClientOptions, signal?: AbortSignal): Promise<MqttClient> {
   const open = await brokerClientFactory(options);
+  signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
     const client = open();
     let lastError: Error | undefined;
     const onError = (error: Error) => {
       lastError = error;
     };
-    const onClose = () => {
+    const fail = (error: C8yTokenError) => {
+      // Only our own listeners: mqtt.js's own 'close' listener clears its CONNACK timer.
+      client.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
       client.end(true);
-      reject(connectError(`${options.host}:${options.port}`, lastError));
+      reject(error);
     };
+    const onClose = () => fail(connectError(`${options.host}:${options.port}`, lastError));
+    const onAbort = () => fail(abortError(signal!));
     client.on('error', onError).once('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
     client.once('connect', () => {
       client.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
       resolve(client);
     });
   });

@@ -84,7 +84,9 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       clearTimeout(deadline);
       clearInterval(republishTimer);
       clearTimeout(reconnectTimer);
-      client.removeAllListeners('close');
+      // Only our own listener: mqtt.js's own 'close' listener clears its CONNACK timer, which would otherwise keep the
+      // process alive for up to the connect timeout after a Ctrl-C or --timeout while connecting.
+      client.off('close', onClose);
       client.end(!client.connected, () => (outcome instanceof C8yTokenError ? reject(outcome) : resolve(outcome)));
     };
 
@@ -133,7 +135,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       log(`broker connection error: ${error.message}`);
     });
 
-    client.on('close', () => {
+    const onClose = () => {
       clearInterval(republishTimer);
       if (!everConnected) {
         finish(connectError(broker, lastError));
@@ -142,7 +144,8 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       log(`connection to ${broker} lost; reconnecting`);
       clearTimeout(reconnectTimer);
       reconnectTimer = setTimeout(() => client.reconnect(), RECONNECT_DELAY_MS);
-    });
+    };
+    client.on('close', onClose);
   });
 }
 
