@@ -57,3 +57,8 @@ export function abortError(signal: AbortSignal): C8yTokenError {
     ? signal.reason
     : new C8yTokenError('other', 'aborted', { cause: signal.reason });
 }
+
+/** What every wait does first: a signal aborted before the wait began would never fire its 'abort' event. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}

@@ -27,7 +27,8 @@ const CERTIFICATE = new Set([
 export function transferError(error: unknown, url: URL): C8yTokenError {
   if (error instanceof C8yTokenError) return error;
   const failure = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = failure?.code ?? failure?.cause?.code ?? '';
+  // String(): a DOMException's code is a number.
+  const code = String(failure?.code ?? failure?.cause?.code ?? '');
   const detail = [failure?.message, failure?.cause?.message].filter(Boolean).join(': ') || String(error);
   const make = (kind: ErrorKind, message: string, hint: string) =>
     new C8yTokenError(kind, message, { hint, detail, cause: error });

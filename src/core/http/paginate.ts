@@ -1,4 +1,4 @@
-import { C8yTokenError, usageError } from '../errors.ts';
+import { C8yTokenError, throwIfAborted, usageError } from '../errors.ts';
 import { splitPage } from './collection-page.ts';
 import { receiving, statusError } from './failures.ts';
 import type { HttpRequest } from './request.ts';
@@ -68,6 +68,7 @@ export async function* paginateRaw(
     url.search = `${url.search ? `${url.search}&` : '?'}pageSize=${options.pageSize ?? DEFAULT_PAGE_SIZE}`;
   }
   for (;;) {
+    throwIfAborted(options.signal);
     const exchange = await send({ ...request, url }, options);
     const body = Buffer.from(await receiving(exchange.url, () => exchange.body.arrayBuffer()));
     options.onPage?.(exchange, body.length);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import type { RequestBody } from './body.ts';
 import { transferError } from './failures.ts';
@@ -98,6 +98,7 @@ async function follow(
   let { url, method, headers, body } = request;
   let redirects = 0;
   for (;;) {
+    throwIfAborted(signal);
     const auth = options.auth && url.origin === options.auth.origin ? options.auth : undefined;
     const response = await dispatch(url, method, headers, body, auth, options, signal);
     if (response.statusCode === 401 && auth && !state.refreshed) {
@@ -189,7 +190,7 @@ function deadline(
   outer: AbortSignal | undefined,
 ): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
-  const onAbort = () => controller.abort(outer!.reason);
+  const onAbort = () => controller.abort(abortError(outer!));
   outer?.addEventListener('abort', onAbort, { once: true });
   if (outer?.aborted) onAbort();
   const timer =
@@ -230,6 +231,7 @@ async function pause(ms: number, why: string, retries: number, options: SendOpti
   options.warn?.(
     `warning: ${why}; retrying in ${formatDuration(ms)} (${left} ${left === 1 ? 'retry' : 'retries'} left)`,
   );
+  throwIfAborted(options.signal);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       options.signal?.removeEventListener('abort', onAbort);
@@ -237,7 +239,7 @@ async function pause(ms: number, why: string, retries: number, options: SendOpti
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(options.signal!.reason);
+      reject(abortError(options.signal!));
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });

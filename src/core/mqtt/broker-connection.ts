@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP, connect as tcpConnect } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../settings/resolve.ts';
-import { abortError, C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { randomHex } from '../random.ts';
 
 /**
@@ -31,7 +31,7 @@ export async function brokerClientFactory(options: BrokerClientOptions): Promise
  */
 export async function connectBroker(options: BrokerClientOptions, signal?: AbortSignal): Promise<MqttClient> {
   const open = await brokerClientFactory(options);
-  signal?.throwIfAborted();
+  throwIfAborted(signal);
   return new Promise((resolve, reject) => {
     const client = open();
     let lastError: Error | undefined;

@@ -1,6 +1,6 @@
 import type { BrokerSettings } from '../settings/resolve.ts';
 import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../defaults.ts';
-import { abortError, C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { brokerClientFactory, brokerClientOptions, connectError } from '../mqtt/broker-connection.ts';
 import { formatSeconds } from '../duration.ts';
 import { isoTime, type DeviceToken } from './claims.ts';
@@ -41,7 +41,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     Math.min(options.connectTimeoutMs ?? MAX_CONNECT_TIMEOUT_MS, timeoutMs),
   );
   const openClient = await brokerClientFactory(clientOptions);
-  options.signal?.throwIfAborted();
+  throwIfAborted(options.signal);
 
   return new Promise<DeviceToken>((resolve, reject) => {
     const started = Date.now();
