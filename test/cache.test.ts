@@ -273,6 +273,25 @@ describe('c8y-token cache status | clear', () => {
     assert.deepEqual(await entryFiles(cacheDir), []);
   });
 
+  for (const flag of ['--mqtt-cafile', '--mqtt-cert', '--mqtt-key']) {
+    test(`a typo in ${flag} is exit 2 at once, although a cached token is valid`, async () => {
+      const cacheDir = tempCacheDir();
+      assert.equal((await runCli(['get'], { env: env(cacheDir) })).code, 0);
+      const typo = join(cacheDir, 'no-such.pem');
+      const result = await runCli(['get', flag, typo], { env: env(cacheDir) });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, new RegExp(`^c8y-token: cannot read the MQTT .* ${typo}: no such file\n`));
+    });
+  }
+
+  test('a file flag that names a directory is refused as not a regular file', async () => {
+    const cacheDir = tempCacheDir();
+    const result = await runCli(['get', '--mqtt-cafile', tmpdir()], { env: env(cacheDir) });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /cannot read the MQTT CA file .*: not a regular file/);
+  });
+
   test('status changes nothing on disk: a directory of looser mode keeps it', async () => {
     const cacheDir = tempCacheDir();
     await runCli(['get'], { env: env(cacheDir) });

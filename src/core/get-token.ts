@@ -3,6 +3,7 @@ import { cachedRequest } from './cache/single-flight.ts';
 import { cachedTedgeConfig } from './settings/remembered-tedge.ts';
 import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { resolveSettings, type ResolveOptions, type SettingsInput } from './settings/resolve.ts';
+import { assertSettingFilesReadable } from './settings/setting-files.ts';
 import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
 import type { RequestOptions } from './token/request.ts';
@@ -53,6 +54,7 @@ async function cachedOrRequested(options: GetTokenOptions): Promise<DeviceToken>
     env,
     readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, checkDirectory, env, log }),
   });
+  await assertSettingFilesReadable(settings);
   if (options.cache === false) return (await loadRequest())(settings, options);
   return cachedRequest(
     settings,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
+import { describeSystemError } from '../../core/system-errors.ts';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
 import { loadAgent } from '../../core/http/agent.ts';
@@ -247,7 +248,7 @@ async function readCa(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    throw usageError(`--cacert: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw usageError(`--cacert: cannot read ${file}: ${describeSystemError(error)}`);
   }
 }
 
