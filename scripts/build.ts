@@ -22,7 +22,7 @@ const REQUIRE_SHIM =
 /**
  * mqtt.js and bl take their streams from readable-stream, a copy of Node's own stream module for browsers and old
  * Nodes; readable-stream itself hands out Node's when READABLE_STREAM=disable. The bundle does so always: it runs on
- * Node >= 20 only, and a cache miss no longer compiles ~215 KB of duplicate stream code (~13 ms of `get --no-cache`).
+ * Node >= 18.19 only, and a cache miss no longer compiles ~215 KB of duplicate stream code (~13 ms of `get --no-cache`).
  */
 const nodeStreams: Plugin = {
   name: 'node-streams',
@@ -46,7 +46,7 @@ const { metafile } = await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20.18',
+  target: 'node18.19',
   banner: { js: REQUIRE_SHIM },
   metafile: true,
   plugins: [nodeStreams],

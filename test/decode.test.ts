@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeJwt } from 'jose';
-import { signToken } from '../sim/bridge.ts';
+import { claimsOf, signToken } from '../sim/bridge.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
 
@@ -13,7 +12,7 @@ describe('c8y-token decode', () => {
     const result = await runCli(['decode', token]);
     assert.equal(result.code, 0, result.stderr);
     const claims = JSON.parse(result.stdout);
-    assert.deepEqual({ ...claims, exp: String(claims.exp) }, decodeJwt(token));
+    assert.deepEqual({ ...claims, exp: String(claims.exp) }, claimsOf(token));
     assert.equal(claims.exp, 4102444800, 'numeric strings become numbers');
     assert.match(result.stderr, /expires 2100-01-01T00:00:00\.000Z \(in \d+h \d+m\)/);
   });
@@ -23,7 +22,7 @@ describe('c8y-token decode', () => {
     for (const input of [`${token}\n`, `71,${token}\n`, `Authorization: Bearer ${token}\n`]) {
       const result = await runCli(['decode'], { input });
       assert.equal(result.code, 0, result.stderr);
-      assert.equal(JSON.parse(result.stdout).tci, decodeJwt(token).tci);
+      assert.equal(JSON.parse(result.stdout).tci, claimsOf(token).tci);
     }
   });
 
@@ -31,14 +30,14 @@ describe('c8y-token decode', () => {
     const token = await signToken({ lifetimeS: -120 });
     const result = await runCli(['decode', token]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout).exp, decodeJwt(token).exp);
+    assert.equal(JSON.parse(result.stdout).exp, claimsOf(token).exp);
     assert.match(result.stderr, /expired .* \(2m \d+s ago\)/);
   });
 
   test('fetches a token when none is given', async () => {
     const result = await runCli(['decode'], { env: brokerEnv(world.broker) });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout).tci, decodeJwt(world.bridge.issued.at(-1)!).tci);
+    assert.equal(JSON.parse(result.stdout).tci, claimsOf(world.bridge.issued.at(-1)!).tci);
   });
 
   test('something that is not a JWT is a usage error, never a stack trace', async () => {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
@@ -42,6 +42,10 @@ export interface Exchange {
   url: URL;
   method: string;
   status: number;
+  /**
+   * The standard reason phrase of the status: undici 6 (the one that supports Node 18) does not hand on the one
+   * the server sent, and HTTP/2 has none.
+   */
   statusText: string;
   headers: IncomingHttpHeaders;
   /** Must be read or dumped: the --max-time clock of the attempt stops when it closes. */
@@ -117,7 +121,7 @@ async function follow(
         url,
         method,
         status: response.statusCode,
-        statusText: response.statusText,
+        statusText: reasonPhrase(response.statusCode),
         headers: response.headers,
         body: response.body,
         redirects,
@@ -177,7 +181,8 @@ async function dispatch(
       body: opened?.body ?? null,
       signal,
     });
-    if (options.trace) traceResponse(options.trace, response.statusCode, response.statusText, response.headers);
+    if (options.trace)
+      traceResponse(options.trace, response.statusCode, reasonPhrase(response.statusCode), response.headers);
     return response;
   } catch (error) {
     throw transferError(error, url);
@@ -243,4 +248,8 @@ async function pause(ms: number, why: string, retries: number, options: SendOpti
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? '';
 }

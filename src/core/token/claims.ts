@@ -1,9 +1,10 @@
-import { decodeJwt, type JWTPayload } from 'jose';
 import { usageError } from '../errors.ts';
 import { CLOCK_SKEW_MS } from './clock.ts';
+import { decodeJwtPayload } from './jwt.ts';
 
 /** The claims of a Cumulocity device token, with the time claims as numbers (seconds since the epoch). */
-export interface TokenClaims extends JWTPayload {
+export interface TokenClaims {
+  [name: string]: unknown;
   /** Tenant host, a bare host name in real tokens (`t12345.eu-latest.cumulocity.com`). */
   iss?: string;
   /** Device user (`device_<external id>`). */
@@ -37,9 +38,9 @@ const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 /** Thrown by decodeToken for anything that is not a JWT; the message says why. */
 export function decodeToken(jwt: string): DeviceToken {
   const token = jwt.trim();
-  let payload: JWTPayload;
+  let payload: Record<string, unknown>;
   try {
-    payload = decodeJwt(token);
+    payload = decodeJwtPayload(token);
   } catch (error) {
     throw usageError(`not a JWT: ${(error as Error).message}`, 'pass the token alone, as printed by `c8y-token get`');
   }
