@@ -15,6 +15,11 @@ export interface TokenShape {
 
 export interface BridgeOptions {
   topicPrefix?: string;
+  /**
+   * Answer on Cumulocity's own topics, `s/uat` and `s/dat`, as the tenant's MQTT endpoint does: for a cloud broker
+   * that a real mosquitto bridge connects to. `topicPrefix` is then only the name of the bridge's health topic.
+   */
+  cumulocity?: boolean;
   /** Delay before each answer: the round trip through the cloud. */
   latencyMs?: number;
   /** Answer nothing (the cloud connection is down). */
@@ -27,6 +32,8 @@ export interface BridgeOptions {
   token?: TokenShape;
   /** Send the previous token again before each new one, as a cloud may while the old one is still valid. */
   resendPrevious?: boolean;
+  /** Answer every request with the first token issued, and only with it. */
+  repeatFirst?: boolean;
 }
 
 /** A stand-in for thin-edge's cloud bridge: answers `<prefix>/s/uat` with `71,<JWT>` on `<prefix>/s/dat`. */
@@ -37,6 +44,11 @@ export interface Bridge {
   readonly issued: string[];
   /** Publishes a retained message on `<prefix>/s/dat`, as a stale token left on a real broker. */
   retain(payload: string): Promise<void>;
+  /**
+   * Reports the health of thin-edge's built-in bridge as it does, retained on its health topic: 'down' also makes the
+   * bridge answer nothing (a request sent meanwhile is lost), 'up' answers again. Any other payload is sent as is.
+   */
+  report(health: 'up' | 'down' | string): Promise<void>;
   options: BridgeOptions;
   stop(): Promise<void>;
 }
@@ -72,8 +84,15 @@ function base64url(json: unknown): string {
   return Buffer.from(JSON.stringify(json)).toString('base64url');
 }
 
+/** Where thin-edge's built-in bridge (the default since 2.0) reports its health. */
+export function builtInHealthTopic(prefix: string): string {
+  return `te/device/main/service/tedge-mapper-bridge-${prefix}/status/health`;
+}
+
 export async function startBridge(broker: Broker, options: BridgeOptions = {}): Promise<Bridge> {
   const prefix = options.topicPrefix ?? 'c8y';
+  const requestTopic = options.cumulocity ? 's/uat' : `${prefix}/s/uat`;
+  const replyTopic = options.cumulocity ? 's/dat' : `${prefix}/s/dat`;
   const client: MqttClient = await mqtt.connectAsync({
     host: broker.host,
     port: broker.port,
@@ -81,7 +100,7 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
     reconnectPeriod: 200,
     clientId: `bridge-${randomBytes(4).toString('hex')}`,
   });
-  const subscribe = () => client.subscribeAsync(`${prefix}/s/uat`, { qos: 0 });
+  const subscribe = () => client.subscribeAsync(requestTopic, { qos: 0 });
   await subscribe();
   client.on('connect', () => void subscribe());
 
@@ -95,17 +114,17 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
     if (bridge.latencyMs) await new Promise((resolve) => setTimeout(resolve, bridge.latencyMs));
     if (!junkSent) {
       junkSent = true;
-      for (const junk of bridge.junkFirst ?? []) await client.publishAsync(`${prefix}/s/dat`, junk, { qos: 0 });
+      for (const junk of bridge.junkFirst ?? []) await client.publishAsync(replyTopic, junk, { qos: 0 });
     }
     const previous = issued.at(-1);
-    if (bridge.resendPrevious && previous) await client.publishAsync(`${prefix}/s/dat`, `71,${previous}`, { qos: 0 });
-    const token = await signToken(bridge.token);
+    if (bridge.resendPrevious && previous) await client.publishAsync(replyTopic, `71,${previous}`, { qos: 0 });
+    const token = (bridge.repeatFirst && issued[0]) || (await signToken(bridge.token));
     issued.push(token);
-    await client.publishAsync(`${prefix}/s/dat`, `71,${token}`, { qos: 0 });
+    await client.publishAsync(replyTopic, `71,${token}`, { qos: 0 });
   };
 
   client.on('message', (topic) => {
-    if (topic !== `${prefix}/s/uat`) return;
+    if (topic !== requestTopic) return;
     requests++;
     answer().catch(() => {});
   });
@@ -117,7 +136,12 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
     issued,
     options,
     async retain(payload) {
-      await client.publishAsync(`${prefix}/s/dat`, payload, { qos: 1, retain: true });
+      await client.publishAsync(replyTopic, payload, { qos: 1, retain: true });
+    },
+    async report(health) {
+      if (health === 'up' || health === 'down') state.options.silent = health === 'down';
+      const payload = health === 'up' || health === 'down' ? JSON.stringify({ status: health }) : health;
+      await client.publishAsync(builtInHealthTopic(prefix), payload, { qos: 1, retain: true });
     },
     async stop() {
       await client.endAsync(true);

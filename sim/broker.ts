@@ -29,7 +29,8 @@ export async function startBroker(): Promise<Broker> {
   return startEmbedded();
 }
 
-function findMosquitto(): string | undefined {
+/** The mosquitto executable, as the tests find it (PATH, then the sbin directories); undefined when not installed. */
+export function findMosquitto(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const dir of dirs) {
     const candidate = join(dir, 'mosquitto');
@@ -69,16 +70,20 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
   return false;
 }
 
-async function startMosquitto(executable: string): Promise<Broker> {
+/** mosquitto on loopback, with `config` appended to its configuration (a bridge section, for one). */
+export async function startMosquitto(executable: string, config = ''): Promise<Broker> {
   let child: ChildProcess | undefined;
   let port = 0;
 
   // mosquitto reads its configuration once, at start-up: the file is gone as soon as the broker listens.
   const launch = async (): Promise<boolean> => {
     const dir = await mkdtemp(join(tmpdir(), 'c8y-token-mosquitto-'));
-    const config = join(dir, 'mosquitto.conf');
-    await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
-    const proc = spawn(executable, ['-c', config], { stdio: 'ignore' });
+    const file = join(dir, 'mosquitto.conf');
+    await writeFile(
+      file,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n${config}`,
+    );
+    const proc = spawn(executable, ['-c', file], { stdio: 'ignore' });
     let exited = false;
     proc.once('exit', () => {
       exited = true;
