@@ -29,6 +29,8 @@ export async function startDevice(latencyMs: number): Promise<Device> {
     LANG: 'C.UTF-8',
     TEDGE_CONFIG_DIR: configDir,
     C8Y_TOKEN_CACHE_DIR: join(home, 'token-cache'),
+    // The fake tenant speaks http: a token whose issuer is an http:// URL is taken only when it is set explicitly.
+    C8Y_URL: device.tenant.url,
   };
   return { ...device, env };
 }

@@ -55,7 +55,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<StepResult> {
 }
 
 /** The user's environment minus anything that would point c8y-token elsewhere than the simulated device. */
-function demoEnv(broker: { host: string; port: number }, home: string): NodeJS.ProcessEnv {
+function demoEnv(broker: { host: string; port: number }, tenantUrl: string, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('TEDGE_') && !name.startsWith('C8Y_')) env[name] = value;
@@ -68,6 +68,8 @@ function demoEnv(broker: { host: string; port: number }, home: string): NodeJS.P
     // An installed tedge reads this empty directory: the device's real TLS settings stay out of the demo.
     TEDGE_CONFIG_DIR: home,
     C8Y_TOKEN_CACHE_DIR: join(home, 'cache'),
+    // The fake tenant speaks http: a token whose issuer is an http:// URL is taken only when it is set explicitly.
+    C8Y_URL: tenantUrl,
   };
 }
 
@@ -81,7 +83,7 @@ async function demo(): Promise<number> {
   const device = await startSimulatedDevice();
   try {
     const { broker, tenant } = device;
-    const env = demoEnv(broker, home);
+    const env = demoEnv(broker, tenant.url, home);
     const brokerName =
       broker.kind === 'mosquitto' ? 'mosquitto' : 'embedded broker (aedes; install mosquitto to use it)';
     process.stdout.write(
@@ -89,7 +91,7 @@ async function demo(): Promise<number> {
         'A simulated thin-edge device, on loopback:',
         `  MQTT broker    ${brokerName} on ${broker.host}:${broker.port}`,
         `  cloud bridge   answers c8y/s/uat with 71,<token> on c8y/s/dat; the token's issuer is the tenant below`,
-        `  Cumulocity     a fake tenant at ${tenant.url}`,
+        `  Cumulocity     a fake tenant at ${tenant.url} (C8Y_URL: it speaks http, not https)`,
         `  token cache    ${env.C8Y_TOKEN_CACHE_DIR}`,
         '',
         '',

@@ -227,7 +227,7 @@ describe('cache safety', () => {
     const cacheDir = tempCacheDir();
     await mkdir(cacheDir, { mode: 0o700 });
     const aborted = AbortSignal.abort(new Error('stop'));
-    const key = { host: '127.0.0.1', port: 1883, topicPrefix: 'c8y' };
+    const key = { host: '127.0.0.1', port: 1883, topicPrefix: 'c8y', tenant: '' };
     await assert.rejects(writeEntry(cacheDir, key, decodeToken(await signToken()), aborted), /aborted/);
     assert.deepEqual(await readdir(cacheDir), []);
   });

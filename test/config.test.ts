@@ -244,7 +244,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
   test('the remembered file holds only the settings c8y-token uses, privately', async () => {
     const { dir } = await fakeTedge({
       'mqtt.client.port': String(world.broker.port),
-      'c8y.url': 'example.cumulocity.com',
+      'c8y.url': 'eu-latest.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
       'device.key_path': '/etc/tedge/device-certs/tedge-private-key.pem',
     });
@@ -256,7 +256,7 @@ describe("thin-edge's settings remembered in the cache directory", () => {
     const { values } = JSON.parse(await readFile(file, 'utf8')) as { values: Record<string, string> };
     assert.deepEqual(values, {
       'mqtt.client.port': String(world.broker.port),
-      'c8y.url': 'example.cumulocity.com',
+      'c8y.url': 'eu-latest.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
     });
     const status = await runCli(['cache', 'status'], { env: { C8Y_TOKEN_CACHE_DIR: cacheDir } });

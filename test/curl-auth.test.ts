@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startBridge } from '../sim/bridge.ts';
+import { tempCacheDir } from './harness/cli.ts';
 import { useCurlFixture } from './harness/fixture.ts';
 import { refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
 
@@ -108,6 +109,39 @@ describe('c8y-token curl: a refused token (401)', () => {
       /HTTP 401 Unauthorized from GET \/user\/currentUser: security\/Unauthorized: Invalid credentials/,
     );
     assert.match(failing.stderr, /is the device still registered/);
+  });
+
+  test('the bridge gives back the very token refused: the 401 stands at once (exit 0 with the body, 22 with -f)', async () => {
+    f.tenant.authorize = () => false;
+    const bridge = await startBridge(f.broker, {
+      topicPrefix: 'same',
+      repeatFirst: true,
+      token: { claims: { iss: f.tenant.url } },
+    });
+    try {
+      // A wait for another token would outlast the run: it is killed long before --timeout.
+      const cache = { C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
+      const run = (...args: string[]) =>
+        f.curl(['/user/currentUser', '--topic-prefix', 'same', '--timeout', '120', ...args], {
+          killAfterMs: 30_000,
+          env: cache,
+        });
+      const plain = await run();
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(JSON.parse(plain.stdout).error, 'security/Unauthorized');
+      assert.equal(
+        plain.stderr,
+        'c8y-token: the tenant refused the device token, and the bridge gave the same one back\n',
+      );
+      assert.equal(f.tenant.requests.length, 1, 'not sent again with the same token');
+      assert.equal(bridge.requests, 2, 'the first token, then one fresh one asked for');
+      const failing = await run('-f');
+      assert.equal(failing.code, 22, failing.stderr);
+      assert.equal(bridge.requests, 4, 'the refused token was not cached again: the next run asks afresh');
+      assert.match(failing.stderr, /the bridge gave the same one back\n.*HTTP 401 Unauthorized from GET/s);
+    } finally {
+      await bridge.stop();
+    }
   });
 
   test('a user-given Authorization header is not replaced by fresh tokens', async () => {

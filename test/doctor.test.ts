@@ -22,6 +22,9 @@ after(async () => {
 });
 afterEach(() => tenant.reset());
 
+/** The simulated tenant speaks http: its tokens' issuer is taken only when the base URL is set explicitly. */
+const tenantEnv = () => ({ ...brokerEnv(broker), C8Y_URL: tenant.url });
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function publishRetained(topic: string, payload: string): Promise<void> {
@@ -34,7 +37,7 @@ describe('c8y-token doctor', () => {
   test('a healthy device: every check ok, where each setting came from, the round trip and the claims', async () => {
     await publishRetained('te/device/main/service/tedge-mapper-bridge-doc/status/health', '{"status":"up","pid":42}');
     try {
-      const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: brokerEnv(broker) });
+      const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: tenantEnv() });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const lines = result.stdout.trimEnd().split('\n');
       assert.deepEqual(
@@ -114,7 +117,7 @@ describe('c8y-token doctor', () => {
 
   test('a token the tenant refuses: the tenant check fails with exit 22, without asking for another token', async () => {
     tenant.authorize = () => false;
-    const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: brokerEnv(broker) });
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: tenantEnv() });
     assert.equal(result.code, 22, result.stdout + result.stderr);
     assert.match(
       result.stdout,
@@ -145,10 +148,41 @@ describe('c8y-token doctor', () => {
   test('a tenant that does not answer: the tenant check fails with exit 28 after --timeout', async () => {
     tenant.route('GET', '/user/currentUser', () => {});
     const result = await runCli(['doctor', '--topic-prefix', 'doc', '--timeout', '1'], {
-      env: { ...brokerEnv(broker), C8Y_URL: tenant.url },
+      env: tenantEnv(),
     });
     assert.equal(result.code, 28, result.stdout + result.stderr);
     assert.match(result.stdout, /\nfailed +tenant +no answer from 127\.0\.0\.1:\d+ within 1s\n +hint: .*--timeout/);
+  });
+
+  test("thin-edge's tenant and the token's issuer disagree: the issuer check fails, nothing is sent", async () => {
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], {
+      env: { ...brokerEnv(broker), TEDGE_C8Y_URL: 'eu-latest.cumulocity.com' },
+    });
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(
+      result.stdout,
+      /\nfailed +issuer +the token's issuer 127\.0\.0\.1 is neither thin-edge's tenant eu-latest\.cumulocity\.com \(TEDGE_C8Y_URL\) nor a subdomain of it\n +hint: is the device connected to another tenant/,
+    );
+    assert.doesNotMatch(result.stdout, /^\w+ +tenant /m);
+    assert.equal(tenant.requests.length, 0);
+  });
+
+  test('they agree: the issuer check is ok', async () => {
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], {
+      env: { ...tenantEnv(), TEDGE_C8Y_URL: '127.0.0.1' },
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(
+      result.stdout,
+      /\nok +issuer +the token comes from thin-edge's tenant 127\.0\.0\.1 \(TEDGE_C8Y_URL\)\nok +tenant/,
+    );
+  });
+
+  test('an issuer that is an http:// URL, no base URL set: the token is not sent there', async () => {
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: brokerEnv(broker) });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stdout, /\nfailed +tenant +the token's issuer http:\/\/127\.0\.0\.1:\d+ is not https/);
+    assert.equal(tenant.requests.length, 0);
   });
 
   test('its help does not offer the cache options: doctor always asks the bridge', async () => {

@@ -55,10 +55,17 @@ function answer(socket: Socket): void {
       const body = buffered.subarray(offset, offset + length);
       buffered = buffered.subarray(offset + length);
       if (type === 1) socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
-      if (type === 8) socket.write(Buffer.from([0x90, 0x03, body[0]!, body[1]!, 0x00]));
+      if (type === 8) socket.write(subAck(body));
       if (type === 3) socket.destroy();
     }
   });
+}
+
+/** QoS 0 granted for each topic filter of the SUBSCRIBE (the token's reply topic, then the bridges' health topics). */
+function subAck(body: Buffer): Buffer {
+  let filters = 0;
+  for (let at = 2; at + 2 <= body.length; at += 2 + body.readUInt16BE(at) + 1) filters++;
+  return Buffer.from([0x90, 2 + filters, body[0]!, body[1]!, ...Array<number>(filters).fill(0)]);
 }
 
 /**

@@ -43,7 +43,10 @@ async function inScene(
   const scene: Scene = {
     bridge,
     cacheDir,
-    lockFile: join(cacheDir, `${entryBaseName({ host: broker.host, port: broker.port, topicPrefix })}.lock`),
+    lockFile: join(
+      cacheDir,
+      `${entryBaseName({ host: broker.host, port: broker.port, topicPrefix, tenant: '' })}.lock`,
+    ),
     get,
     async holder() {
       const run = get('--timeout', '60');

@@ -7,6 +7,8 @@ import { assertSettingFilesReadable } from './settings/setting-files.ts';
 import { usageError } from './errors.ts';
 import type { DeviceToken } from './token/claims.ts';
 import type { RequestOptions } from './token/request.ts';
+import { issuerPolicy, issuerRefusal } from './token/issuer.ts';
+import { explicitUrl } from './token/tenant-url.ts';
 import { parseDuration } from './duration.ts';
 import { clockWarning } from './token/clock.ts';
 
@@ -28,13 +30,20 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
    * a minute off (see DeviceToken.clockOffsetMs): how far, and what to check.
    */
   warn?: (line: string) => void;
+  /**
+   * The tenant's base URL set explicitly (the CLI's --url; default $C8Y_URL). A token whose issuer is its host is taken
+   * even when thin-edge names another tenant, and a token whose issuer is an http:// URL is taken at all.
+   */
+  url?: string | undefined;
 }
 
 /**
- * Resolves the broker settings as the CLI does, and returns the cached device token for that broker and bridge when
- * it stays valid long enough, else asks the cloud bridge for a new one (once, however many processes ask at the
- * same time) and caches it. With `exclude`, a cached token equal to it is evicted and a new one is asked for. The
- * token is judged in the tenant's time (its clockOffsetMs says how far the device clock is off); `warn` hears of it.
+ * Resolves the broker settings as the CLI does, and returns the cached device token for that broker, bridge and
+ * tenant when it stays valid long enough, else asks the cloud bridge for a new one (once, however many processes ask
+ * at the same time) and caches it. Only tokens from thin-edge's tenant are taken (see IssuerPolicy). With `exclude`,
+ * a cached token equal to it is evicted and a new one is asked for; when the bridge gives back that same token, it is
+ * returned (not cached), so that the caller can tell. The token is judged in the tenant's time (its clockOffsetMs
+ * says how far the device clock is off); `warn` hears of it.
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
   const token = await cachedOrRequested(options);
@@ -55,19 +64,23 @@ async function cachedOrRequested(options: GetTokenOptions): Promise<DeviceToken>
     readTedgeConfig: (configDir) => cachedTedgeConfig(configDir, { dir, checkDirectory, env, log }),
   });
   await assertSettingFilesReadable(settings);
-  if (options.cache === false) return (await loadRequest())(settings, options);
+  const issuer = issuerPolicy(settings.tenantUrl, explicitUrl(options.url, env));
+  const request = { ...options, issuer };
+  if (options.cache === false) return (await loadRequest())(settings, request);
+  const { host, port, topicPrefix } = settings;
   return cachedRequest(
-    settings,
+    { host, port, topicPrefix, tenant: issuer.tenantHost ?? '' },
     {
       dir,
       checkDirectory,
       minValidityMs,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       exclude: options.exclude,
+      refuse: (token) => issuerRefusal(token, issuer)?.reason,
       signal: options.signal,
       log,
     },
-    async (timeoutMs) => (await loadRequest())(settings, { ...options, timeoutMs }),
+    async (timeoutMs) => (await loadRequest())(settings, { ...request, timeoutMs }),
   );
 }
 

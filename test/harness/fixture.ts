@@ -15,7 +15,8 @@ export interface CurlFixture extends SimulatedDevice {
 
 export async function startCurlFixture(options: TenantOptions = {}): Promise<CurlFixture> {
   const device = await startSimulatedDevice(options);
-  const env = brokerEnv(device.broker);
+  // The simulated tenant speaks http on loopback: a token whose issuer is http:// is taken only when set explicitly.
+  const env = { ...brokerEnv(device.broker), C8Y_URL: device.tenant.url };
   return {
     ...device,
     env,

@@ -140,7 +140,7 @@ async function transfer(
     // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
     auth: hasHeader(request.headers, 'authorization')
       ? undefined
-      : tokenAuthorizer(token, baseUrl.origin, tokenOptions),
+      : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn),
     location: options.location,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
@@ -192,14 +192,28 @@ async function transfer(
   }
 }
 
-/** Sends the device token to `origin` only; a refused token is replaced by a fresh one from getToken, never itself. */
-export function tokenAuthorizer(first: DeviceToken, origin: string, options: GetTokenOptions = {}): Authorizer {
+/**
+ * Sends the device token to `origin` only; a refused token is replaced by a fresh one from getToken, never itself.
+ * When the bridge has only the refused one to give, the refusal stands and `warn` says why.
+ */
+export function tokenAuthorizer(
+  first: DeviceToken,
+  origin: string,
+  options: GetTokenOptions = {},
+  warn: (line: string) => void = () => {},
+): Authorizer {
   let token = first;
   return {
     origin,
     authorization: () => `Bearer ${token.token}`,
     async refresh() {
-      token = await getToken({ ...options, exclude: token.token });
+      const fresh = await getToken({ ...options, exclude: token.token });
+      if (fresh.token !== token.token) {
+        token = fresh;
+        return true;
+      }
+      warn('the tenant refused the device token, and the bridge gave the same one back');
+      return false;
     },
   };
 }

@@ -1,17 +1,20 @@
 import { resolveSettings, type ResolvedSettings } from '../../core/settings/resolve.ts';
 import { C8yTokenError } from '../../core/errors.ts';
 import type { GetTokenOptions } from '../../core/get-token.ts';
-import { remainingValidity } from '../../core/token/claims.ts';
+import { remainingValidity, type DeviceToken } from '../../core/token/claims.ts';
 import { DEFAULT_TIMEOUT_MS } from '../../core/defaults.ts';
 import { requestToken } from '../../core/token/request.ts';
 import { formatDuration } from '../../core/duration.ts';
-import { bridgeHealthTopics, probeBroker } from './health.ts';
+import { bridgeDownHint, type BridgeHealth } from '../../core/token/bridge-health.ts';
+import { belongsTo, hostOf } from '../../core/token/issuer.ts';
+import { explicitUrl } from '../../core/token/tenant-url.ts';
+import { probeBroker } from './health.ts';
 import { probeTenant } from './tenant.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
 export interface DoctorCheck {
-  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'tenant';
+  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'issuer' | 'tenant';
   status: CheckStatus;
   summary: string;
   hint?: string;
@@ -74,26 +77,7 @@ export async function runDoctor(
     details: { connectMs: probe.connectMs },
   });
 
-  const up = probe.health.find((health) => health.up);
-  const topics = bridgeHealthTopics(settings.topicPrefix);
-  if (up) {
-    report({ name: 'bridge', status: 'ok', summary: `cloud bridge is up (${serviceName(up.topic)})` });
-  } else if (probe.health.length > 0) {
-    const down = probe.health[0]!;
-    report({
-      name: 'bridge',
-      status: 'failed',
-      summary: `cloud bridge is ${down.status} (${serviceName(down.topic)})`,
-      hint: 'run `tedge connect c8y --test`; check `systemctl status tedge-mapper-c8y mosquitto` and the network to the tenant',
-    });
-  } else {
-    report({
-      name: 'bridge',
-      status: 'warn',
-      summary: `no bridge health status on ${topics.builtIn} or ${topics.mosquitto}`,
-      hint: 'is thin-edge connected to Cumulocity (`tedge connect c8y`)? an older thin-edge may not publish it',
-    });
-  }
+  report(bridgeCheck(probe.health));
 
   const started = Date.now();
   const token = await attempt('token', () => requestToken(settings, options));
@@ -117,6 +101,9 @@ export async function runDoctor(
     }),
   });
 
+  const issuer = issuerCheck(token, settings, explicitUrl(options.url, options.env));
+  if (issuer && !report(issuer)) return checks;
+
   const tenant = await attempt('tenant', () =>
     probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
   );
@@ -130,6 +117,35 @@ export async function runDoctor(
   return checks;
 }
 
+/**
+ * When thin-edge names the tenant, the token must come from it (or a subdomain), as `tedge connect c8y` checks: else
+ * the device is connected to another tenant than configured, or another local process answered. Nothing is then sent
+ * anywhere, unless the base URL set explicitly names the token's host.
+ */
+function issuerCheck(
+  token: DeviceToken,
+  settings: ResolvedSettings,
+  explicit: string | undefined,
+): DoctorCheck | undefined {
+  const tenant = hostOf(settings.tenantUrl);
+  const issuer = hostOf(token.baseUrl);
+  if (!tenant || !issuer) return undefined;
+  const origin = settings.sources.tenantUrl === 'env' ? 'TEDGE_C8Y_URL' : 'c8y.url';
+  if (belongsTo(issuer, tenant)) {
+    return { name: 'issuer', status: 'ok', summary: `the token comes from thin-edge's tenant ${tenant} (${origin})` };
+  }
+  const differs = `the token's issuer ${issuer} is neither thin-edge's tenant ${tenant} (${origin}) nor a subdomain of it`;
+  if (issuer === hostOf(explicit)) {
+    return { name: 'issuer', status: 'warn', summary: `${differs}; taken, as the base URL set explicitly names it` };
+  }
+  const error = new C8yTokenError('other', differs, {
+    hint:
+      'is the device connected to another tenant than configured (`tedge connect c8y --test` says so too)? ' +
+      `if ${issuer} is right, pass --url or set C8Y_URL to it`,
+  });
+  return { name: 'issuer', status: 'failed', summary: error.message, error, hint: error.hint! };
+}
+
 function describeSettings(settings: ResolvedSettings): string {
   const from = (key: keyof ResolvedSettings['sources']) => settings.sources[key];
   const tls = settings.caFile ? `TLS with CA ${settings.caFile} (${from('caFile')})` : 'no TLS';
@@ -139,6 +155,26 @@ function describeSettings(settings: ResolvedSettings): string {
   );
 }
 
-function serviceName(topic: string): string {
-  return topic.split('/')[4] ?? topic;
+/** Up when a bridge says so; failed when one says down (with what to check for that kind); else a warning. */
+function bridgeCheck(health: BridgeHealth): DoctorCheck {
+  const up = health.reports.find((state) => state.up);
+  if (up) return { name: 'bridge', status: 'ok', summary: `cloud bridge is up (${up.bridge.service})` };
+  const down = health.down;
+  if (down) {
+    return {
+      name: 'bridge',
+      status: 'failed',
+      summary: `cloud bridge is ${down.status} (${down.bridge.service})`,
+      hint: bridgeDownHint(down.bridge.kind),
+    };
+  }
+  const [unreadable] = health.unreadable;
+  return {
+    name: 'bridge',
+    status: 'warn',
+    summary: unreadable
+      ? `the bridge health message on ${unreadable[0]} is ${unreadable[1]}`
+      : `no bridge health status on ${health.topics.map((bridge) => bridge.topic).join(' or ')}`,
+    hint: 'is thin-edge connected to Cumulocity (`tedge connect c8y`)? an older thin-edge may not publish it',
+  };
 }

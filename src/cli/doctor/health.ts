@@ -1,20 +1,11 @@
 import type { BrokerSettings } from '../../core/settings/resolve.ts';
 import { brokerClientOptions, connectBroker } from '../../core/mqtt/broker-connection.ts';
-
-/** thin-edge publishes the bridge's health, retained, on one of these topics depending on which bridge runs. */
-export function bridgeHealthTopics(topicPrefix: string): { builtIn: string; mosquitto: string } {
-  return {
-    builtIn: `te/device/main/service/tedge-mapper-bridge-${topicPrefix}/status/health`,
-    mosquitto: `te/device/main/service/mosquitto-${topicPrefix}-bridge/status/health`,
-  };
-}
-
-export type BridgeHealth = { topic: string; up: boolean; status: string };
+import { BridgeHealth } from '../../core/token/bridge-health.ts';
 
 export interface BrokerProbe {
   connectMs: number;
-  /** Health messages found, retained, on the bridge health topics. */
-  health: BridgeHealth[];
+  /** The bridges' health as found, retained, on their health topics. */
+  health: BridgeHealth;
 }
 
 /**
@@ -30,14 +21,15 @@ export async function probeBroker(
   const started = Date.now();
   const client = await connectBroker(options, signal);
   const connectMs = Date.now() - started;
-  const topics = Object.values(bridgeHealthTopics(settings.topicPrefix));
-  const health: BridgeHealth[] = [];
+  const health = new BridgeHealth(settings.topicPrefix);
+  const topics = health.topics.map((bridge) => bridge.topic);
   try {
     const allRetained = new Promise<void>((resolve) => {
+      let seen = 0;
       client.on('message', (topic, payload, packet) => {
         if (!packet.retain || !topics.includes(topic)) return;
-        health.push({ topic, ...parseHealth(payload.toString('utf8')) });
-        if (health.length === topics.length) resolve();
+        health.update(topic, payload, true);
+        if (++seen === topics.length) resolve();
       });
     });
     await client.subscribeAsync(topics, { qos: 0 });
@@ -47,17 +39,4 @@ export async function probeBroker(
     await client.endAsync();
   }
   return { connectMs, health };
-}
-
-/** The built-in bridge publishes `{"status":"up"}`; mosquitto's bridge notification publishes `1` or `0`. */
-export function parseHealth(payload: string): { up: boolean; status: string } {
-  const text = payload.trim();
-  if (text === '1' || text === '0') return { up: text === '1', status: text === '1' ? 'up' : 'down' };
-  try {
-    const status = (JSON.parse(text) as { status?: unknown }).status;
-    if (typeof status === 'string') return { up: status === 'up', status };
-  } catch {
-    // not JSON: reported as unknown below
-  }
-  return { up: false, status: 'unknown' };
 }

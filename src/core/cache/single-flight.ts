@@ -16,8 +16,13 @@ export interface CachedRequestOptions {
   minValidityMs: number;
   /** Bounds the whole call: waiting for another process included. */
   timeoutMs: number;
-  /** The token the tenant has just refused: evicted from the cache, never returned. */
+  /**
+   * The token the tenant has just refused: evicted from the cache, never returned from it. `request` may still give it
+   * back (the bridge had no other); it is then returned, and not cached again.
+   */
   exclude?: string | undefined;
+  /** Why a cached token is not to be used although valid (its issuer, say); undefined when it is. */
+  refuse?: ((token: DeviceToken) => string | undefined) | undefined;
   signal?: AbortSignal | undefined;
   log: Logger;
 }
@@ -53,7 +58,8 @@ export async function cachedRequest(
     const cached = stored && 'token' in stored ? stored.token : undefined;
     const first = initial === undefined;
     initial ??= { token: cached?.token };
-    const problem = stored && 'problem' in stored ? stored.problem : cached && unusableReason(cached);
+    const problem =
+      stored && 'problem' in stored ? stored.problem : cached && (unusableReason(cached) ?? options.refuse?.(cached));
     if (problem && first) log(`ignoring the cached entry: ${problem}`);
     if (!cached || problem) return undefined;
     if (cached.token === options.exclude) {
@@ -100,6 +106,7 @@ export async function cachedRequest(
         const written = await reusable();
         if (written) return written;
         const token = await request(timeLeft());
+        if (token.token === options.exclude) return token;
         await writeEntry(dir, key, token, signal).catch((error: NodeJS.ErrnoException) => {
           if (signal?.aborted) throw abortError(signal);
           log(`could not write the token cache in ${dir} (${error.code ?? error.message})`);

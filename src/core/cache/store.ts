@@ -3,11 +3,16 @@ import { join } from 'node:path';
 import { decodeToken, type DeviceToken } from '../token/claims.ts';
 import { readPrivateFile, TEMP_SUFFIX, writePrivateFile } from './private-file.ts';
 
-/** One cache entry per broker and bridge: a device with two cloud profiles has two tokens. */
+/**
+ * One cache entry per broker, bridge and tenant: a device with two cloud profiles has two tokens, and after
+ * `tedge reconnect` to another tenant the old tenant's token is never served.
+ */
 export interface CacheKey {
   host: string;
   port: number;
   topicPrefix: string;
+  /** The tenant host thin-edge names (c8y.url), '' when it names none. */
+  tenant: string;
 }
 
 export interface CacheEntry extends CacheKey {
@@ -28,7 +33,7 @@ const MAX_ENTRY_BYTES = 64 * 1024;
  */
 export function entryBaseName(key: CacheKey): string {
   let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(`${key.host}\0${key.port}\0${key.topicPrefix}`)) {
+  for (const byte of Buffer.from(`${key.host}\0${key.port}\0${key.topicPrefix}\0${key.tenant}`)) {
     hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
   }
   return hash.toString(16).padStart(16, '0');
@@ -46,8 +51,12 @@ export async function readEntry(
   const stored = await readStored(entryPath(dir, key));
   if (!stored || 'problem' in stored) return stored;
   const { entry } = stored;
-  const matches = entry.host === key.host && entry.port === key.port && entry.topicPrefix === key.topicPrefix;
-  return matches ? { token: entry.token } : { problem: 'it was written for another broker or bridge' };
+  const matches =
+    entry.host === key.host &&
+    entry.port === key.port &&
+    entry.topicPrefix === key.topicPrefix &&
+    entry.tenant === key.tenant;
+  return matches ? { token: entry.token } : { problem: 'it was written for another broker, bridge or tenant' };
 }
 
 /** Undefined when there is no such file. */
@@ -57,18 +66,19 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
   if ('problem' in read) return { file, problem: read.problem };
   try {
     const data = JSON.parse(read.text) as Record<string, unknown>;
-    const { host, port, topicPrefix, token, clockOffsetMs = 0 } = data;
+    const { host, port, topicPrefix, tenant, token, clockOffsetMs = 0 } = data;
     if (
       typeof host !== 'string' ||
       typeof port !== 'number' ||
       typeof topicPrefix !== 'string' ||
+      typeof tenant !== 'string' ||
       typeof token !== 'string' ||
       typeof clockOffsetMs !== 'number' ||
       !Number.isFinite(clockOffsetMs)
     ) {
       return { file, problem: 'not a cache entry' };
     }
-    return { file, entry: { host, port, topicPrefix, token: { ...decodeToken(token), clockOffsetMs } } };
+    return { file, entry: { host, port, topicPrefix, tenant, token: { ...decodeToken(token), clockOffsetMs } } };
   } catch {
     return { file, problem: 'corrupt' };
   }
@@ -80,8 +90,8 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
  * cached token is judged in the tenant's time as a fresh one is.
  */
 export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken, signal?: AbortSignal): Promise<void> {
-  const { host, port, topicPrefix } = key;
-  const content = `${JSON.stringify({ host, port, topicPrefix, token: token.token, clockOffsetMs: token.clockOffsetMs })}\n`;
+  const { host, port, topicPrefix, tenant } = key;
+  const content = `${JSON.stringify({ host, port, topicPrefix, tenant, token: token.token, clockOffsetMs: token.clockOffsetMs })}\n`;
   await writePrivateFile(entryPath(dir, key), content, signal);
 }
 

@@ -13,8 +13,11 @@ export interface Authorizer {
   readonly origin: string;
   /** The Authorization header's value. */
   authorization(): string;
-  /** Replaces credentials the server has just refused (401); called at most once per request. */
-  refresh(): Promise<void>;
+  /**
+   * Replaces credentials the server has just refused (401); called at most once per request. Resolves false when
+   * there are no others to be had: the 401 then stands.
+   */
+  refresh(): Promise<boolean>;
 }
 
 export interface SendOptions {
@@ -108,12 +111,15 @@ async function follow(
     if (response.statusCode === 401 && auth && !state.refreshed) {
       state.refreshed = true;
       if (body?.replayable !== false) {
-        await response.body.dump();
         trace('* 401: the tenant refused the token; fetching a fresh one and sending again');
-        await auth.refresh();
-        continue;
+        // The refused response is kept until then: it is the answer when there is no other token.
+        if (await auth.refresh()) {
+          await response.body.dump();
+          continue;
+        }
+      } else {
+        trace('* 401: the body came from stdin and cannot be sent again, so no fresh token is tried');
       }
-      trace('* 401: the body came from stdin and cannot be sent again, so no fresh token is tried');
     }
     const location = response.headers.location;
     if (!options.location || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {

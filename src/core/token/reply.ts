@@ -59,8 +59,8 @@ export function parseReply(payload: Uint8Array, retained: boolean, nowMs: number
   return reason ? { ignored: `token refused: ${reason}` } : { token: fresh };
 }
 
-/** Message ids from the wire end up in --verbose output: keep them short and free of control characters. */
-function printable(text: string): string {
+/** Text from the wire ends up in messages and --verbose output: keep it short and free of control characters. */
+export function printable(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?');
   return clean.length > 20 ? `${clean.slice(0, 20)}…` : clean;
 }

@@ -5,6 +5,8 @@ import { brokerClientFactory, brokerClientOptions, connectError } from '../mqtt/
 import { formatSeconds } from '../duration.ts';
 import { isoTime, type DeviceToken } from './claims.ts';
 import { describeClockOffset, TIME_SYNC_HINT } from './clock.ts';
+import { BridgeHealth, bridgeDownError } from './bridge-health.ts';
+import { issuerRefusal, type IssuerPolicy } from './issuer.ts';
 import { parseReply } from './reply.ts';
 
 export interface RequestOptions {
@@ -14,8 +16,13 @@ export interface RequestOptions {
   republishMs?: number;
   /** Give up (kind 'connect') when the broker has not accepted the connection after this long. */
   connectTimeoutMs?: number;
-  /** A token not to accept: one the tenant has just refused. */
+  /**
+   * A token not to accept: one the tenant has just refused. When the bridge answers with that same token and no other
+   * follows at once, the wait ends with it: the caller sees that it is the one refused, and need not wait in vain.
+   */
   exclude?: string;
+  /** Which issuers a token may have to be taken (default: any). */
+  issuer?: IssuerPolicy;
   /** Aborting it stops the wait at once; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Receives one line per step and per ignored message, for --verbose. Never receives the token. */
@@ -24,10 +31,13 @@ export interface RequestOptions {
 
 const MAX_CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_DELAY_MS = 500;
+/** A cloud may send the previous token just before a new one: both come together, well within this. */
+const SAME_TOKEN_GRACE_MS = 500;
 
 /**
- * Asks the cloud bridge for a device token: subscribes to `<prefix>/s/dat`, then publishes an empty
- * message to `<prefix>/s/uat`, and resolves with the first usable `71,<JWT>` reply.
+ * Asks the cloud bridge for a device token: subscribes to `<prefix>/s/dat` and to the bridges' health topics, then
+ * publishes an empty message to `<prefix>/s/uat`, and resolves with the first usable `71,<JWT>` reply. While a bridge
+ * reports the cloud down, nothing is asked (a request would be lost); the moment it reports up, the request goes out.
  */
 export async function requestToken(settings: BrokerSettings, options: RequestOptions = {}): Promise<DeviceToken> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -57,21 +67,19 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
     const client = openClient();
 
+    const health = new BridgeHealth(settings.topicPrefix);
+    /** Issuers of the tokens refused under options.issuer, by the reason given. */
+    const refusedIssuers = new Map<string, string>();
+    let sameToken: NodeJS.Timeout | undefined;
+
     const deadline = setTimeout(() => {
-      if (client.connected && expiredIssuedAt.length > 0 && expiredIssuedAt.length === refused) {
+      const waited = formatSeconds(timeoutMs);
+      const down = client.connected ? health.down : undefined;
+      if (down) finish(bridgeDownError(down, waited));
+      else if (client.connected && expiredIssuedAt.length > 0 && expiredIssuedAt.length === refused) {
         finish(clockAheadError(timeoutMs, expiredIssuedAt));
-        return;
-      }
-      const why = client.connected
-        ? `no usable reply on ${replyTopic}`
-        : `the connection to the broker at ${broker} was lost and could not be restored`;
-      finish(
-        new C8yTokenError('timeout', `no token received within ${formatSeconds(timeoutMs)} (${why})`, {
-          hint:
-            'check that tedge-mapper-c8y is running and connected (`tedge connect c8y --test`) ' +
-            'and that the device uses certificate authentication (a basic-auth device gets no token)',
-        }),
-      );
+      } else if (client.connected && refusedIssuers.size > 0) finish(issuerError(waited, replyTopic, refusedIssuers));
+      else finish(noReplyError(waited, client.connected ? `no usable reply on ${replyTopic}` : lostConnection(broker)));
     }, timeoutMs);
 
     const onAbort = () => finish(abortError(options.signal!));
@@ -82,6 +90,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
       finished = true;
       options.signal?.removeEventListener('abort', onAbort);
       clearTimeout(deadline);
+      clearTimeout(sameToken);
       clearInterval(republishTimer);
       clearTimeout(reconnectTimer);
       // Only our own listener: mqtt.js's own 'close' listener clears its CONNACK timer, which would otherwise keep the
@@ -91,14 +100,21 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     };
 
     const askForToken = () => {
+      if (health.down) return;
       log(`publishing request to ${requestTopic}`);
       client.publish(requestTopic, '', { qos: 0 });
+    };
+    const startAsking = () => {
+      askForToken();
+      clearInterval(republishTimer);
+      republishTimer = setInterval(askForToken, republishMs);
     };
 
     client.on('connect', () => {
       everConnected = true;
-      log(`connected after ${Date.now() - started} ms; subscribing to ${replyTopic}`);
-      client.subscribe(replyTopic, { qos: 0 }, (error, granted) => {
+      log(`connected after ${Date.now() - started} ms; subscribing to ${replyTopic} and the bridge health`);
+      const topics = [replyTopic, ...health.topics.map((bridge) => bridge.topic)];
+      client.subscribe(topics, { qos: 0 }, (error, granted) => {
         if (finished) return;
         if (error || granted?.[0]?.qos === 128) {
           finish(
@@ -108,26 +124,45 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
           );
           return;
         }
-        askForToken();
-        clearInterval(republishTimer);
-        republishTimer = setInterval(askForToken, republishMs);
+        startAsking();
       });
     });
 
-    client.on('message', (topic, payload, packet) => {
-      if (topic !== replyTopic) return;
-      const reply = parseReply(payload, packet.retain);
-      if ('token' in reply && reply.token.token === options.exclude) {
-        log(`ignored a message on ${replyTopic}: the token the tenant has just refused`);
-      } else if ('token' in reply) {
-        log(`token received after ${Date.now() - started} ms`);
-        finish(reply.token);
-      } else {
+    const onReply = (payload: Uint8Array, retained: boolean) => {
+      const reply = parseReply(payload, retained);
+      if (!('token' in reply)) {
         log(`ignored a message on ${replyTopic}: ${reply.ignored}`);
-        if (packet.retain) return;
+        if (retained) return;
         refused++;
         if (reply.expiredIssuedAt !== undefined) expiredIssuedAt.push(reply.expiredIssuedAt);
+        return;
       }
+      const { token } = reply;
+      if (token.token === options.exclude) {
+        log(`ignored a message on ${replyTopic}: the token the tenant has just refused`);
+        sameToken ??= setTimeout(() => {
+          log('the bridge gave back the token the tenant refused, and no other');
+          finish(token);
+        }, SAME_TOKEN_GRACE_MS);
+        return;
+      }
+      const refusal = options.issuer && issuerRefusal(token, options.issuer);
+      if (refusal) {
+        refused++;
+        refusedIssuers.set(refusal.issuer, refusal.reason);
+        return log(`ignored a message on ${replyTopic}: token refused: ${refusal.reason}`);
+      }
+      log(`token received after ${Date.now() - started} ms`);
+      finish(token);
+    };
+
+    client.on('message', (topic, payload, packet) => {
+      if (topic === replyTopic) return onReply(payload, packet.retain);
+      const wasDown = health.down !== undefined;
+      const line = health.update(topic, payload, packet.retain);
+      if (line) log(line);
+      if (!wasDown && health.down) log('not asking for a token until the cloud bridge reports up');
+      if (wasDown && !health.down) startAsking();
     });
 
     client.on('error', (error) => {
@@ -164,5 +199,33 @@ function clockAheadError(timeoutMs: number, issuedAt: number[]): C8yTokenError {
       `clock (${new Date(now).toISOString()}), issued at ${shown.join(', ')}; ` +
       `the device clock may be ${describeClockOffset(latest * 1000 - now)} the tenant's`,
     { hint: TIME_SYNC_HINT },
+  );
+}
+
+function noReplyError(waited: string, why: string): C8yTokenError {
+  return new C8yTokenError('timeout', `no token received within ${waited} (${why})`, {
+    hint:
+      'check that tedge-mapper-c8y is running and connected (`tedge connect c8y --test`) ' +
+      'and that the device uses certificate authentication (a basic-auth device gets no token)',
+  });
+}
+
+function lostConnection(broker: string): string {
+  return `the connection to the broker at ${broker} was lost and could not be restored`;
+}
+
+/** Tokens came, but only from issuers not taken: say which, so that a device with an unusual setup learns why. */
+function issuerError(waited: string, replyTopic: string, refused: Map<string, string>): C8yTokenError {
+  const [issuer, reason] = [...refused][0]!;
+  const others = refused.size > 1 ? ` (and ${refused.size - 1} other issuer${refused.size > 2 ? 's' : ''})` : '';
+  const url = /^[a-z]+:\/\//i.test(issuer) ? issuer : `https://${issuer}`;
+  return new C8yTokenError(
+    'timeout',
+    `no token received within ${waited}: every token was refused, ${reason}${others}`,
+    {
+      hint:
+        `if ${issuer} is where this device's requests belong, accept its tokens with --url ${url} or C8Y_URL=${url}; ` +
+        `else find out which local process publishes on ${replyTopic}`,
+    },
   );
 }

@@ -9,8 +9,9 @@ export interface TenantUrl {
 }
 
 /**
- * The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token. `env`, `exec`, `curl` and
- * `doctor` all take it from here, so they agree on where the token goes.
+ * The tenant's base URL: `--url`, else $C8Y_URL, else `https://<iss>` from the token (an issuer that names http://
+ * only when set explicitly: a token must not travel in clear text on a local publisher's say). `env`, `exec`, `curl`
+ * and `doctor` all take it from here, so they agree on where the token goes.
  */
 export function tenantUrl(
   token: DeviceToken,
@@ -21,7 +22,14 @@ export function tenantUrl(
   if (!override) {
     if (!token.baseUrl)
       throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
-    return { url: baseOf(parseUrl(token.baseUrl, "the token's issuer")), warning: undefined };
+    const issuer = parseUrl(token.baseUrl, "the token's issuer");
+    if (issuer.protocol === 'http:') {
+      throw usageError(
+        `the token's issuer ${token.baseUrl} is not https: the token is not sent there unasked`,
+        `if that is the tenant, pass --url ${token.baseUrl} or set C8Y_URL`,
+      );
+    }
+    return { url: baseOf(issuer), warning: undefined };
   }
   const { origin, parsed } = override;
   const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
@@ -35,6 +43,11 @@ export function tenantUrl(
 /** Throws the usage error tenantUrl would for a bad --url or $C8Y_URL: called before a token is fetched for nothing. */
 export function checkTenantUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
   urlOverride(url, env);
+}
+
+/** The base URL set explicitly: `--url`, else $C8Y_URL; undefined when neither is. */
+export function explicitUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return url?.trim() || env.C8Y_URL?.trim() || undefined;
 }
 
 function urlOverride(url: string | undefined, env: NodeJS.ProcessEnv): { origin: string; parsed: URL } | undefined {
