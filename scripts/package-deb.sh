@@ -9,6 +9,9 @@ field() { node -p "require('./package.json').$1"; }
 name=$(field name)
 # npm's 1.2.0-rc.1 is Debian's 1.2.0~rc.1: the tilde sorts a pre-release before its release.
 version=$(field version | sed 's/-/~/')
+# package.json's engines (">=18.19") as a Debian dependency: nodejs (>= 18.19).
+node_floor=$(field engines.node | sed -n 's/^>=\([0-9.]*\)$/\1/p')
+[ -n "$node_floor" ] || { echo "package.json engines.node is not '>=X.Y': $(field engines.node)" >&2; exit 1; }
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 chmod 755 "$stage"
@@ -41,7 +44,7 @@ Package: $name
 Version: $version
 Architecture: all
 Maintainer: c8y-token maintainers <maintainers@c8y-token.invalid>
-Depends: nodejs (>= 20.18)
+Depends: nodejs (>= $node_floor)
 Section: utils
 Priority: optional
 Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)

@@ -33,9 +33,9 @@ after(async () => {
 });
 
 describe('the Debian package (npm run package:deb)', () => {
-  test('has its name, version, architecture and a dependency on Node.js 20.18', async () => {
+  test("has its name, version, architecture and a dependency on Node.js 18.19, the stock repositories' Node", async () => {
     const { stdout } = await run('dpkg-deb', ['-f', deb, 'Package', 'Version', 'Architecture', 'Depends']);
-    assert.equal(stdout, `Package: c8y-token\nVersion: ${version}\nArchitecture: all\nDepends: nodejs (>= 20.18)\n`);
+    assert.equal(stdout, `Package: c8y-token\nVersion: ${version}\nArchitecture: all\nDepends: nodejs (>= 18.19)\n`);
   });
 
   test('installs the bundled CLI, /usr/bin/c8y-token, the man page, completions and licenses, and no node_modules', async () => {
@@ -75,6 +75,15 @@ describe('the Debian package (npm run package:deb)', () => {
     const env = baseEnv();
     assert.equal((await run(cli, ['--version'], { env })).stdout, `${version}\n`);
     assert.match((await run(cli, ['--help'], { env })).stdout, /^Usage: c8y-token /);
+  });
+
+  // CI runs this file on Node 18 too: the unpacked CLI's `#!/usr/bin/env node` finds this test's node first on PATH.
+  test(`unpacked, c8y-token runs on the node that runs this test (${process.version})`, async () => {
+    const report = encodeURIComponent('process.stderr.write("node " + process.version + "\\n")');
+    const env = { ...baseEnv(), NODE_OPTIONS: `--import=data:text/javascript,${report}` };
+    const { stdout, stderr } = await run(cli, ['--version'], { env });
+    assert.equal(stdout, `${version}\n`);
+    assert.equal(stderr, `node ${process.version}\n`);
   });
 
   test('unpacked, c8y-token get fetches a token with nothing loaded from outside the package', async () => {
