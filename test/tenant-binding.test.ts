@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { claimsOf, startBridge, TENANT_HOST, type Bridge } from '../sim/bridge.ts';
 import { startBroker, type Broker } from '../sim/broker.ts';
+import { makeCertificate, startTenant, type Tenant } from '../sim/tenant.ts';
 import { baseEnv, brokerEnv, runCli, tempCacheDir } from './harness/cli.ts';
 import { fakeTedge } from './harness/tedge.ts';
 
@@ -105,5 +106,52 @@ describe("a token bound to thin-edge's tenant", () => {
       await rm(configDir, { recursive: true, force: true });
       await rm(tedge.dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a local publisher that is not the bridge never decides where a request and its body go', () => {
+  let certFile: string;
+  let tenant: Tenant;
+  let elsewhere: Tenant;
+  let realBridge: Bridge;
+  let impostor: Bridge;
+
+  before(async () => {
+    const certificate = await makeCertificate();
+    certFile = certificate.certFile;
+    tenant = await startTenant({ tls: certificate });
+    elsewhere = await startTenant({ tls: certificate });
+    // Bare host:port issuers, as Cumulocity's are bare hosts; the certificate names both 127.0.0.1 and localhost.
+    const port = (url: string) => new URL(url).port;
+    realBridge = await startBridge(broker, {
+      topicPrefix: 'dest',
+      latencyMs: 100,
+      token: { claims: { iss: `127.0.0.1:${port(tenant.url)}` } },
+    });
+    impostor = await startBridge(broker, {
+      topicPrefix: 'dest',
+      token: { claims: { iss: `localhost:${port(elsewhere.url)}` } },
+    });
+  });
+  after(async () => {
+    await impostor?.stop();
+    await realBridge?.stop();
+    await elsewhere?.stop();
+    await tenant?.stop();
+    if (certFile) await rm(dirname(certFile), { recursive: true, force: true });
+  });
+
+  test("curl: the impostor's token, first to arrive, is not taken; the request and its body go to the tenant", async () => {
+    const result = await runCli(
+      ['curl', '/event/events', '--topic-prefix', 'dest', '--cacert', certFile, '--json', '{"text":"private"}'],
+      { env: { ...brokerEnv(broker), TEDGE_C8Y_URL: '127.0.0.1' } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(elsewhere.requests.length, 0, 'nothing went to the impostor');
+    assert.deepEqual(
+      tenant.requests.map((request) => [request.method, request.url, request.body.toString()]),
+      [['POST', '/event/events', '{"text":"private"}']],
+    );
+    assert.ok(impostor.issued.length > 0, 'the impostor did answer');
   });
 });
