@@ -39,8 +39,17 @@ export const DEFAULT_FLAGS: BrokerFlags = {
   cache: true,
 };
 
+/** How `curl` and `doctor` reach the tenant, as commander hands them over. */
+export interface ConnectionFlags {
+  insecure?: boolean;
+  cacert?: string;
+  capath?: string;
+  proxy?: string;
+  noproxy?: string;
+}
+
 /** `curl`'s own options, as commander hands them over. */
-export interface CurlFlags extends BrokerFlags, UrlFlags {
+export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   request?: string;
   header?: string[];
   form?: string[];
@@ -57,8 +66,6 @@ export interface CurlFlags extends BrokerFlags, UrlFlags {
   connectTimeout?: number;
   retry?: number;
   retryDelay?: number;
-  insecure?: boolean;
-  cacert?: string;
   paginate?: boolean;
   pageSize?: number;
   pretty?: boolean;
@@ -86,10 +93,21 @@ export function tokenOptions(flags: BrokerFlags): GetTokenOptions {
   };
 }
 
+export function connectionOptions(flags: ConnectionFlags) {
+  return {
+    insecure: flags.insecure,
+    cacert: flags.cacert,
+    capath: flags.capath,
+    proxy: flags.proxy,
+    noProxy: flags.noproxy,
+  };
+}
+
 /** `data` holds -d, --data-binary, --data-raw and --json in command-line order; `version` names c8y-token to the tenant. */
 export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], version: string): CurlCommandOptions {
   return {
     ...tokenOptions(flags),
+    ...connectionOptions(flags),
     path,
     url: flags.url,
     method: flags.request,
@@ -110,8 +128,6 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     tenantConnectTimeoutMs: flags.connectTimeout,
     retry: flags.retry,
     retryDelayMs: flags.retryDelay,
-    insecure: flags.insecure,
-    cacert: flags.cacert,
     paginate: flags.paginate,
     pageSize: flags.pageSize,
     pretty: flags.pretty ? true : flags.raw ? false : undefined,

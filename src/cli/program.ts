@@ -1,6 +1,14 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { Reporting } from './reporting.ts';
-import { type BrokerFlags, type CurlFlags, curlOptions, tokenOptions, type UrlFlags } from './flags.ts';
+import {
+  type BrokerFlags,
+  type ConnectionFlags,
+  connectionOptions,
+  type CurlFlags,
+  curlOptions,
+  tokenOptions,
+  type UrlFlags,
+} from './flags.ts';
 // The token commands are imported, not import()ed on use: they and the core they share (settings, cache, claims) are
 // ~35 KB, which loads faster whole than as the small chunks that lazy import()s split it into (a cached `get` read 11
 // files instead of 7, ~4 ms more). What is heavy stays lazy: mqtt.js (cache misses), undici (curl, doctor), completion.
@@ -73,6 +81,16 @@ function addBrokerOptions(
   return command.addOption(verbose);
 }
 
+/** How `curl` and `doctor` reach the tenant: curl's flags, and the environment variables curl reads. */
+function addConnectionOptions(command: Command): Command {
+  return command
+    .option('-k, --insecure', "do not check the tenant's certificate")
+    .option('--cacert <file>', "trust the CA certificates in this PEM file instead of Node's and the system's")
+    .option('--capath <dir>', 'trust the CA certificates in this directory (hashed names: openssl rehash) as well')
+    .option('-x, --proxy <[protocol://]host[:port]>', 'use this proxy instead of $https_proxy, $http_proxy, $all_proxy')
+    .option('--noproxy <hosts>', 'hosts reached without the proxy (comma-separated; * for all), instead of $no_proxy');
+}
+
 function addUrlOption(command: Command): Command {
   return command.option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)');
 }
@@ -124,7 +142,7 @@ Examples:
       await decode({ ...tokenOptions(flags), token });
     });
 
-  addUrlOption(addBrokerOptions(program.command('doctor'), { cache: false }))
+  addUrlOption(addBrokerOptions(addConnectionOptions(program.command('doctor')), { cache: false }))
     .description('check, step by step, why a token does or does not come')
     .option('--json', 'print the checks as JSON')
     .addHelpText('after', `
@@ -136,9 +154,9 @@ the bridge; for the tenant, curl's (6, 7, 22 for an HTTP error such as 401, 28, 
 Examples:
   c8y-token doctor
   c8y-token doctor --json | jq '.checks[] | select(.status != "ok")'`)
-    .action(async (flags: BrokerFlags & UrlFlags & { json?: boolean }) => {
+    .action(async (flags: BrokerFlags & UrlFlags & ConnectionFlags & { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.ts');
-      await doctor({ ...tokenOptions(flags), url: flags.url, json: flags.json === true });
+      await doctor({ ...tokenOptions(flags), ...connectionOptions(flags), url: flags.url, json: flags.json === true });
     });
 
   addCurlCommand(program, version);
@@ -241,13 +259,11 @@ function addCurlCommand(program: Command, version: string): void {
     .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
     .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
       (v) => parseDuration(v, '--retry-delay'))
-    .option('-k, --insecure', "do not check the tenant's certificate")
-    .option('--cacert <file>', "trust this CA certificate (PEM) instead of the system's")
     .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
     .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
     .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
-  addUrlOption(addBrokerOptions(command, { verbose }))
+  addUrlOption(addBrokerOptions(addConnectionOptions(command), { verbose }))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:

@@ -6,6 +6,7 @@ export const EXIT_CODES = {
   other: 1,
   usage: 2,
   /** The codes from here on are curl's, so that scripts written for curl read them alike. */
+  proxyResolve: 5,
   resolve: 6,
   connect: 7,
   /** An HTTP status >= 400 with --fail, or any during --paginate. */
@@ -17,6 +18,8 @@ export const EXIT_CODES = {
   /** The connection broke while the response was on its way (reset, or closed before the whole body came). */
   receive: 56,
   certificate: 60,
+  /** A CA file to trust (--cacert, SSL_CERT_FILE) cannot be read or holds no certificate. */
+  caFile: 77,
   /** `exec`: the command cannot be run, or does not exist (as sh and env(1) report it). */
   commandNotExecutable: 126,
   commandNotFound: 127,

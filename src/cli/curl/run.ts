@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
-import { describeSystemError } from '../../core/system-errors.ts';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
 import { loadAgent } from '../../core/http/agent.ts';
+import { tenantDispatcher } from '../../core/http/dispatcher.ts';
+import { tenantTrust } from '../../core/http/trust.ts';
 import { bufferInput, type BufferedInput } from '../../core/http/body.ts';
 import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
@@ -41,8 +42,14 @@ export interface CurlOptions extends GetTokenOptions, RequestSpec {
   retryDelayMs?: number | undefined;
   /** -k: do not check the tenant's certificate. */
   insecure?: boolean | undefined;
-  /** --cacert: trust this CA (PEM) instead of the system's. */
+  /** --cacert: trust these CAs (PEM) instead of Node's and the system's. */
   cacert?: string | undefined;
+  /** --capath: trust the CAs in this hashed directory as well. */
+  capath?: string | undefined;
+  /** -x: the proxy for every request instead of the environment's ('' for none). */
+  proxy?: string | undefined;
+  /** --noproxy: the hosts reached without a proxy, instead of $no_proxy. */
+  noProxy?: string | undefined;
   /** --paginate: print the items of all pages of a collection as one JSON array. */
   paginate?: boolean | undefined;
   pageSize?: number | undefined;
@@ -109,7 +116,7 @@ async function transfer(
   let input: Promise<BufferedInput> | undefined;
   const stdin = () => (input ??= bufferInput(streams.stdin));
   const prepared = await prepareRequest(options, stdin);
-  const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
+  const trust = await tenantTrust(options);
   // Started early, used late: loading undici overlaps the token retrieval.
   const agent = loadAgent();
 
@@ -124,16 +131,13 @@ async function transfer(
   info.urlEffective = request.url.href;
   info.method = request.method;
 
-  const Agent = await agent;
-  // One request at a time, each over the same kept-alive connection (as curl does): with more allowed, undici opens
-  // a second one when the next page is asked for before it has marked the first connection free.
-  const dispatcher = new Agent({
-    connections: 1,
-    connect: {
-      timeout: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      rejectUnauthorized: !options.insecure,
-      ...(ca && { ca }),
-    },
+  const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
+  const dispatcher = tenantDispatcher(await agent, trust, {
+    connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    proxy: options.proxy,
+    noProxy: options.noProxy,
+    env: options.env,
+    trace,
   });
   const sendOptions: SendOptions = {
     dispatcher,
@@ -146,7 +150,7 @@ async function transfer(
     retryDelayMs: options.retryDelayMs,
     maxTimeMs: options.maxTimeMs,
     signal: options.signal,
-    trace: options.verbose ? (line) => streams.stderr.write(`${line}\n`) : undefined,
+    trace,
     warn,
   };
   const toFile = options.output !== undefined && options.output !== '-';
@@ -256,14 +260,6 @@ async function writeArray(
     count += items.length;
   }
   await sink.write(count === 0 ? '[]\n' : '\n]\n');
-}
-
-async function readCa(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    throw usageError(`--cacert: cannot read ${file}: ${describeSystemError(error)}`);
-  }
 }
 
 async function writeOut(

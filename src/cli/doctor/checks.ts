@@ -10,6 +10,8 @@ import { belongsTo, hostOf } from '../../core/token/issuer.ts';
 import { explicitUrl } from '../../core/token/tenant-url.ts';
 import { probeBroker } from './health.ts';
 import { probeTenant } from './tenant.ts';
+import type { ProxySettings } from '../../core/http/proxy.ts';
+import type { TrustSettings } from '../../core/http/trust.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
@@ -23,7 +25,7 @@ export interface DoctorCheck {
   details?: Record<string, unknown>;
 }
 
-export interface DoctorOptions extends GetTokenOptions {
+export interface DoctorOptions extends GetTokenOptions, Omit<TrustSettings, 'env'>, Omit<ProxySettings, 'env'> {
   /** --url: the tenant's base URL for the last check; else $C8Y_URL; else `https://<iss>` from the token. */
   url?: string | undefined;
 }

@@ -4,11 +4,15 @@ import { prepareRequest, requestAt } from '../../core/http/request.ts';
 import { send } from '../../core/http/send.ts';
 import { targetUrl } from '../../core/http/target.ts';
 import { loadAgent } from '../../core/http/agent.ts';
+import { tenantDispatcher } from '../../core/http/dispatcher.ts';
+import type { ProxySettings } from '../../core/http/proxy.ts';
+import { tenantTrust, type TrustSettings } from '../../core/http/trust.ts';
 import { tenantUrl } from '../../core/token/tenant-url.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
 import { formatDuration } from '../../core/duration.ts';
 
-export interface TenantProbeOptions {
+/** The proxy and the CAs are curl's: the same flags and environment variables, read the same way. */
+export interface TenantProbeOptions extends Omit<TrustSettings, 'env'>, Omit<ProxySettings, 'env'> {
   /** --url: the tenant's base URL; else $C8Y_URL; else `https://<iss>` from the token. */
   url?: string | undefined;
   env?: NodeJS.ProcessEnv | undefined;
@@ -28,15 +32,16 @@ export interface TenantProbe {
 /**
  * GET /user/currentUser with the token, once: a token only proves itself when the tenant accepts it. A refused token
  * is reported, not replaced (curl would fetch a fresh one). Rejects with a C8yTokenError of curl's kind for the
- * failure: 'http' for a status >= 400, 'resolve', 'connect', 'timeout', 'tls', 'certificate'.
+ * failure: 'http' for a status >= 400, 'resolve', 'connect', 'timeout', 'tls', 'certificate', 'receive' (a proxy
+ * refused the tunnel), 'proxyResolve', 'caFile'.
  */
 export async function probeTenant(token: DeviceToken, options: TenantProbeOptions): Promise<TenantProbe> {
   const base = new URL(tenantUrl(token, options.url, options.env).url);
   const prepared = await prepareRequest({});
   const request = requestAt(prepared, targetUrl(base, '/user/currentUser'));
   request.headers.push(['Authorization', `Bearer ${token.token}`]);
-  const Agent = await loadAgent();
-  const dispatcher = new Agent({ connect: { timeout: options.timeoutMs } });
+  const [undici, trust] = await Promise.all([loadAgent(), tenantTrust(options)]);
+  const dispatcher = tenantDispatcher(undici, trust, { ...options, connectTimeoutMs: options.timeoutMs });
   const started = performance.now();
   try {
     const exchange = await send(request, { dispatcher, maxTimeMs: options.timeoutMs, signal: options.signal });

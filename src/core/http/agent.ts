@@ -1,4 +1,10 @@
-import type { Agent } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+
+/** The parts of undici that connect to the tenant. */
+export interface Undici {
+  Agent: typeof Agent;
+  buildConnector: typeof buildConnector;
+}
 
 /**
  * undici's Agent, loaded on first use without the rest of undici: undici's index also loads fetch, WebSocket,
@@ -6,14 +12,15 @@ import type { Agent } from 'undici';
  * The request() method comes from undici's api modules, which its index assigns to every Dispatcher; this does the
  * same (once or twice, it is the same assignment).
  */
-export async function loadAgent(): Promise<typeof Agent> {
-  const [agent, dispatcher, api] = await Promise.all([
+export async function loadAgent(): Promise<Undici> {
+  const [agent, dispatcher, api, connector] = await Promise.all([
     import('undici/lib/dispatcher/agent.js'),
     import('undici/lib/dispatcher/dispatcher.js'),
     import('undici/lib/api/index.js'),
+    import('undici/lib/core/connect.js'),
   ]);
   Object.assign(dispatcher.default.prototype, api.default);
-  return agent.default;
+  return { Agent: agent.default, buildConnector: connector.default };
 }
 
 /**

@@ -65,7 +65,8 @@ export function transferError(error: unknown, url: URL): C8yTokenError {
     return make(
       'certificate',
       `the certificate of ${url.host} is not trusted (${code})`,
-      "pass --cacert with the CA that signed the tenant's certificate (-k skips the check: insecure)",
+      "add the CA that signed the tenant's certificate to the system's (update-ca-certificates), or pass --cacert " +
+        '(-k skips the check: insecure)',
     );
   }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {

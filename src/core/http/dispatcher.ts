@@ -1,0 +1,107 @@
+import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { buildConnector, Dispatcher } from 'undici';
+import type { Undici } from './agent.ts';
+import { proxyFor, type Proxy, type ProxySettings } from './proxy.ts';
+import type { Trace } from './trace.ts';
+import type { Trust } from './trust.ts';
+import { openTunnel } from './tunnel.ts';
+
+export interface ConnectionSettings extends ProxySettings {
+  connectTimeoutMs: number;
+  trace?: Trace | undefined;
+}
+
+/** OpenSSL's verdicts that another set of CAs may change: the issuer is unknown, not that the certificate is bad. */
+const UNKNOWN_ISSUER = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_UNTRUSTED',
+]);
+
+/**
+ * The dispatcher for requests to the tenant: one request at a time per origin, each over the same kept-alive
+ * connection, as curl does (with more allowed, undici opens a second connection when the next page is asked for
+ * before it has marked the first one free); each through the proxy curl would use for its URL. HTTPS goes through a CONNECT tunnel, so that the proxy sees the host and port
+ * only; plain HTTP goes to the proxy as an absolute-form request, as curl sends it (headers and all: there is no
+ * secret to keep from a proxy on a plain-text connection).
+ */
+export function tenantDispatcher(undici: Undici, trust: Trust, settings: ConnectionSettings): Dispatcher {
+  const forwarded = new Map<string, Proxy>();
+  const connectors = new Map<SecureContext | undefined, buildConnector.connector>();
+  const connectWith = (secureContext: SecureContext | undefined) => {
+    let connect = connectors.get(secureContext);
+    if (!connect) {
+      connect = undici.buildConnector({
+        timeout: settings.connectTimeoutMs,
+        rejectUnauthorized: trust.rejectUnauthorized,
+        ...(secureContext && { secureContext }),
+      });
+      connectors.set(secureContext, connect);
+    }
+    return connect;
+  };
+
+  const open = async (options: buildConnector.Options): Promise<Socket> => {
+    const origin = new URL(`${options.protocol}//${options.host ?? options.hostname}`);
+    const viaForward = forwarded.get(origin.origin);
+    if (viaForward || options.protocol !== 'https:') {
+      const context = viaForward?.protocol === 'https:' ? await trust.proxy() : undefined;
+      return socketFrom(connectWith(context), options);
+    }
+    const proxy = proxyFor(origin, settings);
+    const attempt = async (context: SecureContext | undefined) => {
+      if (!proxy) return socketFrom(connectWith(context), options);
+      const port = Number(options.port || 443);
+      settings.trace?.(`* CONNECT ${origin.hostname}:${port} through the proxy ${proxy.origin}`);
+      const httpSocket = await openTunnel(proxy, origin.hostname.replace(/^\[(.*)\]$/, '$1'), port, {
+        timeoutMs: settings.connectTimeoutMs,
+        proxyContext: trust.proxy,
+      });
+      return socketFrom(connectWith(context), { ...options, httpSocket });
+    };
+    try {
+      return await attempt(await trust.first());
+    } catch (error) {
+      const fallback = UNKNOWN_ISSUER.has((error as NodeJS.ErrnoException).code ?? '') ? await trust.fallback() : undefined;
+      if (!fallback) throw error;
+      settings.trace?.(`* ${origin.host}'s certificate is from no CA that Node.js bundles: trying the system's CAs`);
+      return attempt(fallback);
+    }
+  };
+
+  const agent = new undici.Agent({
+    connections: 1,
+    connect: (options, callback) => {
+      open(options).then(
+        (socket) => callback(null, socket),
+        (error: Error) => callback(error, null),
+      );
+    },
+  });
+  return agent.compose((dispatch) => (options, handler) => {
+    const target = new URL(options.origin!);
+    const proxy = target.protocol === 'http:' ? proxyFor(target, settings) : undefined;
+    if (!proxy) return dispatch(options, handler);
+    const { origin } = proxy;
+    forwarded.set(origin, proxy);
+    settings.trace?.(`* ${options.method} ${target.origin}${options.path} through the proxy ${proxy.origin}`);
+    const extra = ['Host', target.host, ...(proxy.authorization ? ['Proxy-Authorization', proxy.authorization] : [])];
+    // send() gives the headers as a flat list of names and values.
+    const headers = (options.headers ?? []) as string[];
+    const hasHost = headers.some((name, n) => n % 2 === 0 && name.toLowerCase() === 'host');
+    return dispatch(
+      { ...options, origin, path: `${target.origin}${options.path}`, headers: [...headers, ...extra.slice(hasHost ? 2 : 0)] },
+      handler,
+    );
+  });
+}
+
+function socketFrom(connect: buildConnector.connector, options: buildConnector.Options): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    connect(options, (error, socket) => (error ? reject(error) : resolve(socket!)));
+  });
+}
