@@ -33,6 +33,8 @@ export interface DiffCase {
   headers?: string[];
   /** The real curl gets no token (the case sends its own Authorization, or none). */
   noToken?: boolean;
+  /** Environment variables for both runs (proxies, CA locations). */
+  env?: Record<string, string>;
   /** 'closed': both are pointed at a port where nothing listens. */
   tenant?: 'closed';
   /** Replaces what may differ between two runs and is no difference (timings, boundaries). */
@@ -85,12 +87,12 @@ export async function runBoth(c: DiffCase, lane: Lane, context: DiffContext): Pr
     ...(named ? [] : [`${base}${c.path}`]),
   ].map((arg) => arg.replaceAll('{tenant}', base));
   const ourArgs = (c.ours ?? c.args).map((arg) => arg.replaceAll('{tenant}', base));
-  const theirs = await inDirectory(c, lane, (cwd) => spawnCurl(curlArgs, cwd, c.input));
+  const theirs = await inDirectory(c, lane, (cwd) => spawnCurl(curlArgs, cwd, c.input, c.env));
   const ours = await inDirectory(c, lane, (cwd) =>
     runCli(['curl', c.path, ...ourArgs], {
       cwd,
       input: c.input,
-      env: { ...context.env, C8Y_URL: base },
+      env: { ...context.env, C8Y_URL: base, ...c.env },
       killAfterMs: 20_000,
     }).then((result) => ({ code: result.code, stdout: result.stdoutBytes, stderr: result.stderr })),
   );
@@ -148,9 +150,14 @@ function spawnCurl(
   args: string[],
   cwd: string,
   input: string | Buffer | undefined,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  // No ~/.curlrc, no proxy variables.
-  const child = spawn(CURL, args, { cwd, env: { PATH: '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8' }, stdio: 'pipe' });
+  // No ~/.curlrc, no proxy variables but the case's.
+  const child = spawn(CURL, args, {
+    cwd,
+    env: { PATH: '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8', ...env },
+    stdio: 'pipe',
+  });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -13,7 +13,7 @@ export interface ProxiedRequest {
  * a request in absolute form (http://host/path) is forwarded. It records what it was asked; with `refuse` set it
  * answers every request with that status instead (a proxy whose policy forbids the host).
  */
-export interface Proxy {
+export interface TestProxy {
   /** e.g. http://127.0.0.1:43210 */
   url: string;
   requests: ProxiedRequest[];
@@ -21,7 +21,7 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-export async function startProxy(): Promise<Proxy> {
+export async function startProxy(): Promise<TestProxy> {
   const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
     proxy.requests.push({ method: request.method!, target: request.url!, headers: request.headers });
@@ -58,7 +58,7 @@ export async function startProxy(): Promise<Proxy> {
     client.on('error', () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy: Proxy = {
+  const proxy: TestProxy = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests: [],
     refuse: undefined,

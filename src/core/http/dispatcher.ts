@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { buildConnector, Dispatcher } from 'undici';
 import type { Undici } from './agent.ts';
-import { proxyFor, type Proxy, type ProxySettings } from './proxy.ts';
+import { proxyFor, type ProxyServer, type ProxySettings } from './proxy.ts';
 import type { Trace } from './trace.ts';
 import type { Trust } from './trust.ts';
 import { openTunnel } from './tunnel.ts';
@@ -30,7 +30,7 @@ const UNKNOWN_ISSUER = new Set([
  * secret to keep from a proxy on a plain-text connection).
  */
 export function tenantDispatcher(undici: Undici, trust: Trust, settings: ConnectionSettings): Dispatcher {
-  const forwarded = new Map<string, Proxy>();
+  const forwarded = new Map<string, ProxyServer>();
   const connectors = new Map<SecureContext | undefined, buildConnector.connector>();
   const connectWith = (secureContext: SecureContext | undefined) => {
     let connect = connectors.get(secureContext);
@@ -66,7 +66,9 @@ export function tenantDispatcher(undici: Undici, trust: Trust, settings: Connect
     try {
       return await attempt(await trust.first());
     } catch (error) {
-      const fallback = UNKNOWN_ISSUER.has((error as NodeJS.ErrnoException).code ?? '') ? await trust.fallback() : undefined;
+      const fallback = UNKNOWN_ISSUER.has((error as NodeJS.ErrnoException).code ?? '')
+        ? await trust.fallback()
+        : undefined;
       if (!fallback) throw error;
       settings.trace?.(`* ${origin.host}'s certificate is from no CA that Node.js bundles: trying the system's CAs`);
       return attempt(fallback);
@@ -94,7 +96,12 @@ export function tenantDispatcher(undici: Undici, trust: Trust, settings: Connect
     const headers = (options.headers ?? []) as string[];
     const hasHost = headers.some((name, n) => n % 2 === 0 && name.toLowerCase() === 'host');
     return dispatch(
-      { ...options, origin, path: `${target.origin}${options.path}`, headers: [...headers, ...extra.slice(hasHost ? 2 : 0)] },
+      {
+        ...options,
+        origin,
+        path: `${target.origin}${options.path}`,
+        headers: [...headers, ...extra.slice(hasHost ? 2 : 0)],
+      },
       handler,
     );
   });

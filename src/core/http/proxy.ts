@@ -10,7 +10,7 @@ export interface ProxySettings {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
-export interface Proxy {
+export interface ProxyServer {
   /** http: or https: */
   protocol: string;
   hostname: string;
@@ -26,7 +26,7 @@ export interface Proxy {
  * <scheme>_proxy (for https also HTTPS_PROXY; curl reads no HTTP_PROXY, which a CGI request's `Proxy:` header could
  * set), then all_proxy / ALL_PROXY. An empty variable counts as unset, as in curl.
  */
-export function proxyFor(target: URL, settings: ProxySettings): Proxy | undefined {
+export function proxyFor(target: URL, settings: ProxySettings): ProxyServer | undefined {
   const env = settings.env ?? process.env;
   const noProxy = settings.noProxy ?? (set(env.no_proxy) || set(env.NO_PROXY));
   if (noProxy && bypassesProxy(target.hostname, noProxy)) return undefined;
@@ -75,7 +75,7 @@ function inNetwork(address: string, family: 'ipv4' | 'ipv6', entry: string): boo
 }
 
 /** curl's defaults: a proxy without a scheme is an HTTP proxy, on port 1080 unless it names one (443 for https). */
-export function parseProxy(value: string): Proxy {
+export function parseProxy(value: string): ProxyServer {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;
   try {

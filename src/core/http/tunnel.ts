@@ -3,7 +3,7 @@ import type { SecureContext } from 'node:tls';
 import { C8yTokenError } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import { transferError } from './failures.ts';
-import type { Proxy } from './proxy.ts';
+import type { ProxyServer } from './proxy.ts';
 
 /** A proxy answers CONNECT with one short head; anything longer is not a proxy speaking HTTP. */
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -21,16 +21,27 @@ export interface TunnelOptions {
  * handshake with the tenant, and inside it the token) is opaque to the proxy. Rejects with curl's exit code for the
  * failure: 5 (the proxy's name does not resolve), 7 (no connection to it), 56 (it refused the tunnel), 28.
  */
-export async function openTunnel(proxy: Proxy, host: string, port: number, options: TunnelOptions): Promise<Socket> {
+export async function openTunnel(
+  proxy: ProxyServer,
+  host: string,
+  port: number,
+  options: TunnelOptions,
+): Promise<Socket> {
   const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const socket = await connectToProxy(proxy, options);
   return new Promise<Socket>((resolve, reject) => {
     let head = Buffer.alloc(0);
     const timer = setTimeout(() => {
       const after = formatDuration(options.timeoutMs);
-      finish(new C8yTokenError('timeout', `the proxy ${proxy.origin} did not open the tunnel to ${authority} within ${after}`, {
-        hint: 'the proxy or the network is slow: try a longer --connect-timeout',
-      }));
+      finish(
+        new C8yTokenError(
+          'timeout',
+          `the proxy ${proxy.origin} did not open the tunnel to ${authority} within ${after}`,
+          {
+            hint: 'the proxy or the network is slow: try a longer --connect-timeout',
+          },
+        ),
+      );
     }, options.timeoutMs);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
@@ -66,7 +77,7 @@ export async function openTunnel(proxy: Proxy, host: string, port: number, optio
   });
 }
 
-async function connectToProxy(proxy: Proxy, options: TunnelOptions): Promise<Socket> {
+async function connectToProxy(proxy: ProxyServer, options: TunnelOptions): Promise<Socket> {
   const secure = proxy.protocol === 'https:';
   const tls = secure ? await import('node:tls') : undefined;
   const secureContext = secure ? await options.proxyContext?.() : undefined;
@@ -101,13 +112,17 @@ async function connectToProxy(proxy: Proxy, options: TunnelOptions): Promise<Soc
   });
 }
 
-function refused(proxy: Proxy, authority: string, answer: string): C8yTokenError {
-  return new C8yTokenError('receive', `the proxy ${proxy.origin} refused the tunnel to ${authority}: CONNECT got ${answer}`, {
-    hint: 'the proxy does not allow this host or port, or wants credentials (http://user:password@proxy:port)',
-  });
+function refused(proxy: ProxyServer, authority: string, answer: string): C8yTokenError {
+  return new C8yTokenError(
+    'receive',
+    `the proxy ${proxy.origin} refused the tunnel to ${authority}: CONNECT got ${answer}`,
+    {
+      hint: 'the proxy does not allow this host or port, or wants credentials (http://user:password@proxy:port)',
+    },
+  );
 }
 
-function proxyError(error: Error, proxy: Proxy): C8yTokenError {
+function proxyError(error: Error, proxy: ProxyServer): C8yTokenError {
   if (error instanceof C8yTokenError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const check = 'check the proxy setting (https_proxy, http_proxy, all_proxy) and that the proxy runs';
