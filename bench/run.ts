@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { cpus, release } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startDevice, type Device } from './device.ts';
 import { alternate, findCommand, GNU_TIME, median, type Command, type Sample } from './measure.ts';
 import { bridgeUpToToken } from './bridge-up.ts';
+import { startTenant } from '../sim/tenant.ts';
+import { makePrivateCa } from '../test/harness/private-ca.ts';
 
 /**
  * `npm run bench`: c8y-token side by side with the floor (a bare `node -e 0`) and with the documented recipe
@@ -129,6 +131,8 @@ async function measureAll(device: Device): Promise<void> {
     results.push({ name: '3. curl vs the recipe', skipped: tools.curl ? missing.mosquittoRr : missing.curl });
   }
 
+  await measureTrust(device, c8yToken);
+
   if (tools.gnuTime) await compare('4. peak RSS: get, warm cache, vs node -e 0', 'rss', get, node, 1.3);
   else results.push({ name: '4. peak RSS of get', skipped: missing.gnuTime });
 
@@ -189,6 +193,35 @@ async function measureBridgeUp(device: Device): Promise<void> {
     unit: 'ms',
     met: ms <= 1000,
   });
+}
+
+/**
+ * 3b: what the system's CAs add to `curl /user/currentUser` for a tenant over HTTPS whose certificate comes from a
+ * private CA in SSL_CERT_DIR, as on a device with an enterprise CA: Node's bundled CAs fail, the system's (Debian's
+ * bundle and the directory) are loaded and the handshake is tried again. The reference trusts the CA alone
+ * (--cacert), so that the ratio is the cost of the system's CAs and nothing else.
+ */
+async function measureTrust(device: Device, c8yToken: (...args: string[]) => Command): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'c8y-token-bench-ca-'));
+  const ca = await makePrivateCa(dir);
+  const tenant = await startTenant({ tls: ca.tls });
+  try {
+    const env = { ...device.env, SSL_CERT_DIR: ca.hashedDir };
+    const https = (...args: string[]): Command => ({
+      ...c8yToken('curl', '/user/currentUser', '--url', tenant.url, ...args),
+      env,
+    });
+    await compare(
+      "3b. curl over HTTPS: the system's CAs vs --cacert",
+      'time',
+      https(),
+      https('--cacert', ca.caFile),
+      1.2,
+    );
+  } finally {
+    await tenant.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function compare(

@@ -77,7 +77,6 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'curl: -F name=@file missing': { args: ['curl', '/x', '-F', `f=@${missing}`], message: /-F: cannot read/ },
   'curl: -F without =': { args: ['curl', '/x', '-F', 'file'], message: /-F: 'file' is not name=content/ },
   'curl: -F with an open quote': { args: ['curl', '/x', '-F', 'a="open'], message: /-F: unterminated quote/ },
-  'curl: an unreadable --cacert': { args: ['curl', '/x', '--cacert', missing], message: /--cacert: cannot read/ },
   'curl: a --url that is not http': { args: ['curl', '/x', '--url', 'ftp://x'], message: /not an http or https/ },
   'curl: a --url that is not a URL': { args: ['curl', '/x', '--url', 'tenant'], message: /'tenant' is not a URL/ },
   'curl: a negative --retry': { args: ['curl', '/x', '--retry', '-1'], message: /--retry: '-1' is not a whole/ },

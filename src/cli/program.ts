@@ -41,15 +41,17 @@ Exit codes:
   0   success (an HTTP error status too, unless -f or --fail-with-body)
   1   other error
   2   usage error (unknown flag, bad value, unreadable file); refused path (/apps/, *.js)
+  5   could not resolve the proxy's host
   6   could not resolve the tenant host
-  7   could not connect to the tenant or to the MQTT broker
+  7   could not connect to the tenant, the proxy or the MQTT broker
   22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
   23  could not write the output
   28  timed out (waiting for the token, --connect-timeout, --max-time)
   35  TLS handshake with the tenant failed
   47  more redirects than 50
-  56  the connection broke before the response was complete
+  56  the connection broke before the response was complete, or the proxy refused the tunnel
   60  the tenant's certificate is not trusted
+  77  a CA file (--cacert, SSL_CERT_FILE) cannot be read
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
 function addBrokerOptions(
@@ -149,7 +151,7 @@ Examples:
 Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
 token round trip (a fresh token, never a cached one), token claims, tenant reachable (GET /user/currentUser,
 within --timeout). Exits non-zero with the failing check's exit code: 7 for the broker, 28 for the token, 1 for
-the bridge; for the tenant, curl's (6, 7, 22 for an HTTP error such as 401, 28, 35, 60).
+the bridge; for the tenant, curl's (5, 6, 7, 22 for an HTTP error such as 401, 28, 35, 56, 60, 77).
 
 Examples:
   c8y-token doctor
