@@ -1,4 +1,4 @@
-import { usageError } from '../errors.ts';
+import { C8yTokenError, usageError } from '../errors.ts';
 import type { DeviceToken } from './claims.ts';
 
 export interface TenantUrl {
@@ -20,9 +20,9 @@ export function tenantUrl(
 ): TenantUrl {
   const override = urlOverride(url, env);
   if (!override) {
-    if (!token.baseUrl)
+    const issuer = issuerUrl(token);
+    if (!issuer)
       throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
-    const issuer = parseUrl(token.baseUrl, "the token's issuer");
     if (issuer.protocol === 'http:') {
       throw usageError(
         `the token's issuer ${token.baseUrl} is not https: the token is not sent there unasked`,
@@ -32,12 +32,43 @@ export function tenantUrl(
     return { url: baseOf(issuer), warning: undefined };
   }
   const { origin, parsed } = override;
-  const issuer = token.baseUrl ? new URL(token.baseUrl).hostname : undefined;
+  // The override is the user's choice: an issuer that is not a host name is only named in the warning, as it is.
+  const iss = token.claims.iss;
+  const issuer = iss ? (validIssuer(token.baseUrl!, iss)?.hostname ?? JSON.stringify(iss)) : undefined;
   const warning =
     issuer !== undefined && issuer !== parsed.hostname
       ? `warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
       : undefined;
   return { url: baseOf(parsed), warning };
+}
+
+/**
+ * The tenant the token names: `https://<iss>`, `iss` being a host name with an optional port, or `iss` itself when it
+ * is an http or https URL (a test tenant's). Undefined without `iss`; anything else is an error that shows the claim.
+ */
+function issuerUrl(token: DeviceToken): URL | undefined {
+  const iss = token.claims.iss;
+  if (!iss) return undefined;
+  const url = validIssuer(token.baseUrl!, iss);
+  if (!url) {
+    throw new C8yTokenError('other', `the token's 'iss' claim is not a host name: ${JSON.stringify(iss)}`, {
+      hint: 'pass --url https://<tenant host>; `c8y-token decode` shows the whole token',
+    });
+  }
+  return url;
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** A host name, an IPv4 address or a bracketed IPv6 address, then an optional port. */
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?(?::\d+)?$|^\[[0-9a-f:.]+\](?::\d+)?$/i;
+
+function validIssuer(baseUrl: string, iss: string): URL | undefined {
+  if (!URL.canParse(baseUrl)) return undefined;
+  const url = new URL(baseUrl);
+  const plain = !url.username && !url.password && !url.search && !url.hash;
+  if (!plain || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
+  return SCHEME.test(iss) || HOST.test(iss) ? url : undefined;
 }
 
 /** Throws the usage error tenantUrl would for a bad --url or $C8Y_URL: called before a token is fetched for nothing. */
