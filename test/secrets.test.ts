@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { freePort } from '../sim/broker.ts';
-import { runCli, type RunResult } from './harness/cli.ts';
+import { baseEnv, BIN, ROOT, runCli, type RunResult } from './harness/cli.ts';
 import { useCurlFixture } from './harness/fixture.ts';
 
 const f = useCurlFixture();
@@ -73,4 +74,95 @@ describe('the token stays secret', () => {
     assert.equal((await stat(holders[0]!)).mode & 0o777, 0o600);
     assert.equal((await stat(cacheDir)).mode & 0o777, 0o700);
   });
+});
+
+/** Every process's command line, as any local user reads it in /proc, collected until `stop()`. */
+function watchCommandLines(): { stop(): Promise<Set<string>> } {
+  const seen = new Set<string>();
+  let running = true;
+  const scan = async () => {
+    while (running) {
+      const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+      await Promise.all(
+        pids.map((pid) =>
+          readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+            (line) => void seen.add(line.replaceAll('\0', ' ')),
+            () => {},
+          ),
+        ),
+      );
+    }
+  };
+  const scanning = scan();
+  return {
+    async stop() {
+      running = false;
+      await scanning;
+      return seen;
+    },
+  };
+}
+
+/** Runs a shell command line as a user would, with c8y-token on PATH. */
+function sh(script: string, env: Record<string, string | undefined>): Promise<number | null> {
+  const base = baseEnv();
+  const child = spawn('sh', ['-c', script], {
+    env: { ...base, ...env, PATH: `${dirname(BIN)}:${base.PATH}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return new Promise((resolve) => child.on('close', resolve));
+}
+
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
+
+describe('the token on no command line', () => {
+  test('curl, exec, env and get | curl -H @-, as the docs show them: /proc/<pid>/cmdline never holds the token', {
+    skip: hasCurl ? false : 'curl is not installed (apt-get install curl)',
+  }, async () => {
+    // Slow answers keep each curl running long enough to be seen.
+    f.tenant.route('GET', '/slow', (_, response) => {
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 300);
+    });
+    const env = { ...f.env, C8Y_TOKEN_CACHE_DIR: join(await mkdtemp(join(tmpdir(), 'c8y-token-cmdline-')), 'c') };
+    const watch = watchCommandLines();
+    const codes = await Promise.all([
+      sh('c8y-token curl -sf /slow', env),
+      sh(`c8y-token exec -- sh -c 'printf "%s\\n" "$C8Y_HEADER" | curl -sf -H @- "$C8Y_URL/slow"'`, env),
+      sh('eval "$(c8y-token env)"; printf "%s\\n" "$C8Y_HEADER" | curl -sf -H @- "$C8Y_URL/slow"', env),
+      sh(`c8y-token get --format header | curl -sf -H @- "${f.tenant.url}/slow"`, env),
+      sh(`c8y-token exec -- sh -c 'printf "%s" "$C8Y_TOKEN" | c8y-token decode'`, env),
+    ]);
+    const lines = [...(await watch.stop())];
+    assert.deepEqual(codes, [0, 0, 0, 0, 0]);
+    assert.ok(
+      lines.some((line) => line.startsWith('curl -sf -H @- ')),
+      'the scan saw the curl processes, which run while the tenant is slow',
+    );
+    const tokens = f.bridge.issued.map((token) => token.split('.')[2]!);
+    assert.deepEqual(
+      lines.filter((line) => tokens.some((token) => line.includes(token))),
+      [],
+    );
+  });
+});
+
+test('no example in the README, docs/ or the man page (which holds every --help) puts the token on a command line', async () => {
+  const docs = (await readdir(join(ROOT, 'docs'))).map((name) => join('docs', name));
+  const files = ['README.md', 'CONTRIBUTING.md', 'dist/man/c8y-token.1', ...docs];
+  // Where $C8Y_TOKEN or $C8Y_HEADER is expanded, it must be printf's argument (a shell builtin: no process, no
+  // command line) feeding a pipe: `printf '%s\n' "$C8Y_HEADER" | curl -H @- …`.
+  const expansion = /"?\$\{?C8Y_(TOKEN|HEADER)\b(?!_)\}?"?/g;
+  const piped = /printf '[^']*' "\$C8Y_(TOKEN|HEADER)" \||printf "[^"]*" "\$C8Y_(TOKEN|HEADER)" \|/g;
+  const offences: string[] = [];
+  for (const file of files) {
+    const lines = (await readFile(join(ROOT, file), 'utf8')).split('\n');
+    // In Markdown, the examples are the fenced code blocks; prose may name the variables. The man page is all examples
+    // and option text.
+    let inExample = !file.endsWith('.md');
+    for (const [index, line] of lines.entries()) {
+      if (file.endsWith('.md') && line.startsWith('```')) inExample = !inExample;
+      else if (inExample && line.replace(piped, '').match(expansion)) offences.push(`${file}:${index + 1}: ${line}`);
+    }
+  }
+  assert.deepEqual(offences, []);
 });

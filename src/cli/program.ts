@@ -139,7 +139,7 @@ Examples:
 Examples:
   c8y-token decode                          # fetch a token and show its claims
   c8y-token get | c8y-token decode
-  c8y-token decode "$C8Y_TOKEN" | jq -r .ten`)
+  printf '%s' "$C8Y_TOKEN" | c8y-token decode | jq -r .ten`)
     .action(async (token: string | undefined, flags: BrokerFlags) => {
       await decode({ ...tokenOptions(flags), token });
     });
@@ -170,7 +170,7 @@ Examples:
 Examples:
   eval "$(c8y-token env)"
   c8y-token env --shell fish | source
-  curl -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"`)
+  printf '%s\\n' "$C8Y_HEADER" | curl -H @- "$C8Y_URL/user/currentUser"`)
     .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
       await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
     });
@@ -184,7 +184,7 @@ Signals are forwarded to the command; the exit code is the command's (128 + the 
 ended it), or 126/127 when it cannot be run or is not found.
 
 Examples:
-  c8y-token exec -- sh -c 'curl -sf -H "$C8Y_HEADER" "$C8Y_URL/user/currentUser"'
+  c8y-token exec -- sh -c 'printf "%s\\n" "$C8Y_HEADER" | curl -sf -H @- "$C8Y_URL/user/currentUser"'
   c8y-token exec --profile second -- ./upload.sh`)
     .action(async (words: string[], flags: BrokerFlags & UrlFlags) => {
       const [command, ...args] = words as [string, ...string[]];
