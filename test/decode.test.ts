@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { claimsOf, signToken } from '../sim/bridge.ts';
-import { brokerEnv, runCli } from './harness/cli.ts';
+import { baseEnv, BIN, brokerEnv, collect, runCli } from './harness/cli.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
 
 const world = useBrokerAndBridge();
@@ -46,5 +51,54 @@ describe('c8y-token decode', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^c8y-token: not a JWT/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+});
+
+describe('c8y-token decode never hangs on its stdin', () => {
+  test('a stdin that stays open and gives nothing: exit 28 at --timeout, one line', async () => {
+    const result = await runCli(['decode', '--timeout', '1'], { holdStdin: true });
+    assert.equal(result.code, 28, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^c8y-token: stdin gave no token within 1s\n {2}pipe the token in .*\n$/);
+  });
+
+  test('a stdin that stays open after the token: the token is decoded without waiting for the end', async () => {
+    const token = await signToken();
+    const result = await runCli(['decode', '--timeout', '10m'], { holdStdin: true, input: `${token}\n` });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).tci, claimsOf(token).tci);
+  });
+
+  test('a stdin that is a file is read; one that is /dev/null means "fetch a token"', async () => {
+    const token = await signToken();
+    const file = join(mkdtempSync(join(tmpdir(), 'c8y-token-decode-')), 'token');
+    writeFileSync(file, token);
+    const env = { ...baseEnv(), ...brokerEnv(world.broker) };
+    for (const [input, expected] of [
+      [file, token],
+      ['/dev/null', undefined],
+    ] as const) {
+      // The file itself as stdin (not a pipe fed from it); spawned, not spawnSync'd: the bridge runs in this process.
+      const fd = openSync(input, 'r');
+      const child = spawn(process.execPath, [BIN, 'decode'], { stdio: [fd, 'pipe', 'pipe'], env });
+      closeSync(fd);
+      const stdout = collect(child.stdout!);
+      const stderr = collect(child.stderr!);
+      const [status] = await once(child, 'close');
+      assert.equal(status, 0, stderr());
+      const tci = claimsOf(expected ?? world.bridge.issued.at(-1)!).tci;
+      assert.equal(JSON.parse(stdout()).tci, tci, input);
+    }
+  });
+
+  test('an empty token argument is a usage error, not a reason to fetch one', async () => {
+    const requests = world.bridge.requests;
+    for (const token of ['', '  ']) {
+      const result = await runCli(['decode', token], { env: brokerEnv(world.broker) });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /^c8y-token: the token given is empty\n/);
+    }
+    assert.equal(world.bridge.requests, requests, 'no token was asked for');
   });
 });

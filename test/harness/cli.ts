@@ -21,6 +21,8 @@ export interface RunResult {
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
+  /** Leave stdin open after the input, as a reader that never closes it does (cron, `ssh host cmd`). */
+  holdStdin?: boolean;
   /** Kill the CLI after this long: a hung command fails its test instead of the whole suite. */
   killAfterMs?: number;
   /** The CLI's umask (default: the test runner's). */
@@ -84,6 +86,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(killer);
+      child.stdin.destroy();
       resolvePromise({
         code,
         signal,
@@ -92,7 +95,8 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });
-    child.stdin.end(options.input ?? '');
+    if (!options.holdStdin) child.stdin.end(options.input ?? '');
+    else if (options.input !== undefined) child.stdin.write(options.input);
   });
   return Object.assign(result, { child });
 }

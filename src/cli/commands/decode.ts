@@ -1,18 +1,22 @@
-import { text } from 'node:stream/consumers';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
+import { usageError } from '../../core/errors.ts';
 import { warn, write } from '../output.ts';
+import { readTokenInput } from '../token-input.ts';
 import { decodeToken, remainingValidity } from '../../core/token/claims.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { clockNote } from '../../core/token/clock.ts';
 
 export interface DecodeCommandOptions extends GetTokenOptions {
-  /** The token to decode; else stdin when it is not a terminal, else a freshly fetched token. */
+  /** The token to decode; else stdin when it is a pipe or a file with a token in it, else a freshly fetched token. */
   token: string | undefined;
 }
 
 export async function decode(options: DecodeCommandOptions): Promise<void> {
-  const given = options.token ?? (process.stdin.isTTY ? '' : await text(process.stdin));
-  const token = given.trim() ? decodeToken(stripWrapping(given)) : await getToken(options);
+  if (options.token?.trim() === '') {
+    throw usageError('the token given is empty', 'pass the token, pipe it in, or give none to fetch one');
+  }
+  const given = options.token ?? (await readTokenInput(options.timeoutMs, options.signal));
+  const token = given?.trim() ? decodeToken(stripWrapping(given)) : await getToken(options);
   await write(process.stdout, `${JSON.stringify(token.claims, null, 2)}\n`);
   if (token.expiresAt) {
     const left = remainingValidity(token);
