@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SimulatedDevice, startSimulatedDevice } from '../sim/device.ts';
@@ -20,14 +20,11 @@ export async function startDevice(latencyMs: number): Promise<Device> {
   device.bridge.options.latencyMs = latencyMs;
   const tedge = await fakeTedge({ 'mqtt.client.host': broker.host, 'mqtt.client.port': String(broker.port) });
   const home = await mkdtemp(join(tmpdir(), 'c8y-token-bench-'));
-  const configDir = join(home, 'tedge');
-  await mkdir(configDir);
-  await writeFile(join(configDir, 'tedge.toml'), `[mqtt.client]\nport = ${broker.port}\n`);
   const env: NodeJS.ProcessEnv = {
     PATH: `${tedge.dir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: home,
     LANG: 'C.UTF-8',
-    TEDGE_CONFIG_DIR: configDir,
+    TEDGE_CONFIG_DIR: tedge.configDir,
     C8Y_TOKEN_CACHE_DIR: join(home, 'token-cache'),
     // The fake tenant speaks http: a token whose issuer is an http:// URL is taken only when it is set explicitly.
     C8Y_URL: device.tenant.url,

@@ -99,6 +99,7 @@ export async function startBridge(broker: Broker, options: BridgeOptions = {}): 
     protocolVersion: 4,
     reconnectPeriod: 200,
     clientId: `bridge-${randomBytes(4).toString('hex')}`,
+    ...broker.login,
   });
   const subscribe = () => client.subscribeAsync(requestTopic, { qos: 0 });
   await subscribe();

@@ -8,11 +8,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Broker {
   kind: 'mosquitto' | 'embedded';
+  /** The user the simulated bridge logs in as, when the broker wants a password. */
+  login?: BrokerLogin;
   host: string;
   port: number;
   /** Stops the broker; start() brings it back on the same port (to test reconnects). */
   stop(): Promise<void>;
   start(): Promise<void>;
+}
+
+export interface BrokerLogin {
+  username: string;
+  password: string;
+}
+
+/**
+ * mosquitto that admits only the users of `passwordFile` (made with mosquitto_passwd); `login` is one of them, for
+ * the simulated bridge. Needs mosquitto: undefined without it (the caller skips), unless C8Y_TOKEN_TEST_BROKER says
+ * mosquitto is mandatory.
+ */
+export async function startPasswordBroker(passwordFile: string, login: BrokerLogin): Promise<Broker | undefined> {
+  const mosquitto = findMosquitto();
+  if (!mosquitto) {
+    if (process.env.C8Y_TOKEN_TEST_BROKER === 'mosquitto') throw new Error('no mosquitto executable was found');
+    return undefined;
+  }
+  const broker = await startMosquitto(mosquitto, `allow_anonymous false\npassword_file ${passwordFile}\n`);
+  broker.login = login;
+  return broker;
 }
 
 /**
@@ -29,11 +52,14 @@ export async function startBroker(): Promise<Broker> {
   return startEmbedded();
 }
 
-/** The mosquitto executable, as the tests find it (PATH, then the sbin directories); undefined when not installed. */
-export function findMosquitto(): string | undefined {
+/**
+ * The mosquitto executable (or another of its package: mosquitto_passwd), as the tests find it (PATH, then the sbin
+ * directories); undefined when not installed.
+ */
+export function findMosquitto(name = 'mosquitto'): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const dir of dirs) {
-    const candidate = join(dir, 'mosquitto');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

@@ -52,7 +52,11 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.deepEqual(complete('get', '--format', ''), ['token', 'json', 'header']);
     assert.deepEqual(complete('get', '--format', '=', 'j'), ['json']);
     assert.deepEqual(complete('get', '--timeout', ''), []);
-    assert.deepEqual(complete('decode', '--timeout', '5', '--mqtt-c'), ['--mqtt-cafile', '--mqtt-cert']);
+    assert.deepEqual(complete('decode', '--timeout', '5', '--mqtt-c'), [
+      '--mqtt-cafile',
+      '--mqtt-capath',
+      '--mqtt-cert',
+    ]);
     assert.deepEqual(complete('completion', 'z'), ['zsh']);
     assert.deepEqual(complete('help', 'de'), ['decode']);
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +8,7 @@ import { startBridge, type Bridge } from '../sim/bridge.ts';
 import { freePort, startBroker, type Broker } from '../sim/broker.ts';
 import { baseEnv, runCli, tempCacheDir } from './harness/cli.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
-import { fakeTedge } from './harness/tedge.ts';
+import { fakeTedge, writeMapperToml, writeTedgeToml } from './harness/tedge.ts';
 
 describe('settings precedence: flag > env > tedge config > default', () => {
   const tedge = (values: Record<string, string> | undefined) => async () => values && new Map(Object.entries(values));
@@ -45,16 +45,30 @@ describe('settings precedence: flag > env > tedge config > default', () => {
       port: 'env',
       topicPrefix: 'tedge',
       caFile: 'tedge',
+      caDir: 'default',
       certFile: 'default',
       keyFile: 'default',
+      username: 'default',
+      passwordFile: 'default',
       tenantUrl: 'default',
+      bridgeKind: 'default',
     });
   });
 
   test('thin-edge is not asked when flags and environment settle everything', async () => {
     let asked = false;
     await resolveSettings(
-      { mqttHost: 'h', mqttPort: 1, mqttCafile: 'a', mqttCert: 'b', mqttKey: 'c', topicPrefix: 'p' },
+      {
+        mqttHost: 'h',
+        mqttPort: 1,
+        mqttCafile: 'a',
+        mqttCapath: 'd',
+        mqttCert: 'b',
+        mqttKey: 'c',
+        mqttUsername: 'u',
+        mqttPasswordFile: 'f',
+        topicPrefix: 'p',
+      },
       {
         env: {},
         readTedgeConfig: async () => {
@@ -184,41 +198,43 @@ describe('thin-edge configuration through the tedge command', () => {
   });
 
   test('--config-dir, else TEDGE_CONFIG_DIR, is handed to tedge', async () => {
-    const { dir, callsFile } = await fakeTedge({
-      'mqtt.client.port': String(broker.port),
-      'c8y.bridge.topic_prefix': 'c8y-second',
-    });
-    const fromEnv = await runCli(['get'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }) });
+    const { dir, callsFile } = await fakeTedge();
+    const settings = { 'mqtt.client.port': String(broker.port), 'c8y.bridge.topic_prefix': 'c8y-second' };
+    const [srv, opt] = [await tempConfigDir(), await tempConfigDir()];
+    await writeTedgeToml(srv, settings);
+    await writeTedgeToml(opt, settings);
+    const fromEnv = await runCli(['get'], { env: withTedge(dir, { TEDGE_CONFIG_DIR: srv }) });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
-    const fromFlag = await runCli(['get', '--config-dir', '/opt/tedge'], {
-      env: withTedge(dir, { TEDGE_CONFIG_DIR: '/srv/tedge' }),
-    });
+    const fromFlag = await runCli(['get', '--config-dir', opt], { env: withTedge(dir, { TEDGE_CONFIG_DIR: srv }) });
     assert.equal(fromFlag.code, 0, fromFlag.stderr);
     assert.equal(
       await readFile(callsFile, 'utf8'),
-      '--config-dir /srv/tedge config list\n--config-dir /opt/tedge config list\n',
+      `--config-dir ${srv} config list\n--config-dir ${opt} config list\n`,
     );
   });
 });
+
+/** Modification times seconds apart: the change is seen whatever the file system's timestamp resolution. */
+function touch(file: string, secondsAhead: number): Promise<void> {
+  const when = new Date(Date.now() + secondsAhead * 1000);
+  return utimes(file, when, when);
+}
+
+function tempConfigDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
+}
 
 describe("thin-edge's settings remembered in the cache directory", () => {
   const world = useBrokerAndBridge();
 
   test('tedge is asked once, and again when tedge.toml or the tedge executable changes', async () => {
-    const { dir, callsFile } = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
-    const configDir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
+    const { dir, callsFile, configDir } = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
     const toml = join(configDir, 'tedge.toml');
-    await writeFile(toml, '[mqtt.client]\n');
     const env = { PATH: `${dir}:${baseEnv().PATH}`, TEDGE_CONFIG_DIR: configDir, C8Y_TOKEN_CACHE_DIR: tempCacheDir() };
     const calls = async () => (await readFile(callsFile, 'utf8')).split('\n').filter(Boolean).length;
     const get = async (...args: string[]) => {
       const result = await runCli(['get', ...args], { env });
       assert.equal(result.code, 0, result.stderr);
-    };
-    // Modification times a second apart: the change is seen whatever the file system's timestamp resolution.
-    const touch = (file: string, secondsAhead: number) => {
-      const when = new Date(Date.now() + secondsAhead * 1000);
-      return utimes(file, when, when);
     };
 
     await get();
@@ -261,5 +277,103 @@ describe("thin-edge's settings remembered in the cache directory", () => {
     });
     const status = await runCli(['cache', 'status'], { env: { C8Y_TOKEN_CACHE_DIR: cacheDir } });
     assert.doesNotMatch(status.stdout, /tedge-config/);
+  });
+});
+
+describe('thin-edge 1.x and 2.x layouts: c8y-token follows every file tedge reads', () => {
+  const world = useBrokerAndBridge();
+  let second: Bridge;
+  before(async () => {
+    second = await startBridge(world.broker, { topicPrefix: 'c8y-second' });
+  });
+  after(async () => {
+    await second.stop();
+  });
+
+  const setUp = async () => {
+    const tedge = await fakeTedge({ 'mqtt.client.port': String(world.broker.port) });
+    const env = {
+      PATH: `${tedge.dir}:${baseEnv().PATH}`,
+      TEDGE_CONFIG_DIR: tedge.configDir,
+      C8Y_TOKEN_CACHE_DIR: tempCacheDir(),
+    };
+    const calls = async () => (await readFile(tedge.callsFile, 'utf8')).split('\n').filter(Boolean).length;
+    const get = async (...args: string[]) => runCli(['get', '--no-cache', '--timeout', '3', ...args], { env });
+    return { ...tedge, env, calls, get };
+  };
+
+  test('2.x: the prefix in mappers/c8y/mapper.toml, and an edit there is followed at once', async () => {
+    const { configDir, calls, get } = await setUp();
+    const mapper = await writeMapperToml(configDir, { 'bridge.topic_prefix': 'c8y-second' });
+    const first = await get();
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${second.issued.at(-1)}\n`);
+    assert.equal((await get()).code, 0);
+    assert.equal(await calls(), 1, 'remembered while nothing changed');
+
+    await writeMapperToml(configDir, { 'bridge.topic_prefix': 'c8y' });
+    await touch(mapper, 10);
+    const edited = await get();
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.equal(edited.stdout, `${world.bridge.issued.at(-1)}\n`, 'the new prefix is used');
+    assert.equal(await calls(), 2);
+  });
+
+  test('2.x profiles: a mappers/c8y.<profile> directory added or removed asks tedge again', async () => {
+    const { configDir, calls, get } = await setUp();
+    await writeMapperToml(configDir, { url: 'main.example.com' });
+    assert.equal((await get()).code, 0);
+    await writeMapperToml(configDir, { 'bridge.topic_prefix': 'c8y-second' }, 'second');
+    const profile = await get('--profile', 'Second');
+    assert.equal(profile.code, 0, profile.stderr);
+    assert.equal(profile.stdout, `${second.issued.at(-1)}\n`);
+    assert.equal(await calls(), 2, 'the new profile directory was seen');
+
+    await mkdir(join(configDir, 'mappers', 'c8y.third'));
+    assert.equal((await get('--profile', 'second')).code, 0);
+    assert.equal(await calls(), 3, 'a directory without its mapper.toml yet counts too');
+
+    await rm(join(configDir, 'mappers', 'c8y.second'), { recursive: true });
+    const gone = await get('--profile', 'second');
+    assert.equal(gone.code, 2, gone.stderr);
+    assert.match(gone.stderr, /^c8y-token: thin-edge has no cloud profile 'second'; it has no cloud profiles$/m);
+    assert.equal(await calls(), 4);
+  });
+
+  test('1.x: everything in tedge.toml; TEDGE_CLOUD_PROFILE chooses the profile, in any case', async () => {
+    const { configDir, env, get } = await setUp();
+    await writeTedgeToml(configDir, {
+      'mqtt.client.port': String(world.broker.port),
+      'c8y.url': 'main.example.com',
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'c8y.profiles.second.url': 'second.example.com',
+    });
+    const main = await get();
+    assert.equal(main.stdout, `${world.bridge.issued.at(-1)}\n`, main.stderr);
+    const result = await runCli(['get', '--no-cache'], { env: { ...env, TEDGE_CLOUD_PROFILE: 'SECOND' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${second.issued.at(-1)}\n`);
+    const unknown = await get('--profile', 'fifth');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^c8y-token: thin-edge has no cloud profile 'fifth'; its profiles: second$/m);
+  });
+
+  test('a mapper.toml that is not TOML: one clear line, exit 2, and nothing remembered', async () => {
+    const { configDir, calls, get } = await setUp();
+    const mapper = await writeMapperToml(configDir, {});
+    await writeFile(mapper, 'bridge.topic_prefix = "c8y\nurl = \n');
+    for (const attempt of [1, 2]) {
+      const result = await get();
+      assert.equal(result.code, 2, result.stderr);
+      const [line, hint, ...rest] = result.stderr.split('\n');
+      assert.match(
+        line!,
+        /^c8y-token: thin-edge's settings could not be read: `tedge --config-dir \S+ config list` failed: Error: /,
+      );
+      assert.ok(line!.includes(mapper), line);
+      assert.match(hint!, /^ {2}fix the file tedge names/);
+      assert.deepEqual(rest, ['']);
+      assert.equal(await calls(), attempt, 'a failed answer is not remembered');
+    }
   });
 });

@@ -10,8 +10,11 @@ export interface BrokerFlags {
   mqttHost?: string;
   mqttPort?: number;
   mqttCafile?: string;
+  mqttCapath?: string;
   mqttCert?: string;
   mqttKey?: string;
+  mqttUsername?: string;
+  mqttPasswordFile?: string;
   topicPrefix?: string;
   profile?: string;
   configDir?: string;
@@ -79,8 +82,11 @@ export function tokenOptions(flags: BrokerFlags): GetTokenOptions {
     mqttHost: flags.mqttHost,
     mqttPort: flags.mqttPort,
     mqttCafile: flags.mqttCafile,
+    mqttCapath: flags.mqttCapath,
     mqttCert: flags.mqttCert,
     mqttKey: flags.mqttKey,
+    mqttUsername: flags.mqttUsername,
+    mqttPasswordFile: flags.mqttPasswordFile,
     topicPrefix: flags.topicPrefix,
     profile: flags.profile,
     configDir: flags.configDir,

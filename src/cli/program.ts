@@ -69,8 +69,11 @@ function addBrokerOptions(
     .option('--mqtt-host <host>', 'MQTT broker host (default: tedge mqtt.client.host, else 127.0.0.1)')
     .option('--mqtt-port <port>', 'MQTT broker port (default: tedge mqtt.client.port, else 1883)', (v) => parsePort(v, '--mqtt-port'))
     .option('--mqtt-cafile <file>', 'CA certificate: connect to the broker over TLS')
+    .option('--mqtt-capath <dir>', 'directory of CA certificates, all trusted: connect to the broker over TLS')
     .option('--mqtt-cert <file>', 'client certificate for the broker')
     .option('--mqtt-key <file>', 'client private key for the broker')
+    .option('--mqtt-username <name>', 'user name for the broker (default: tedge mqtt.client.auth.username)')
+    .option('--mqtt-password-file <file>', "file whose first line is the broker user's password")
     .option('--topic-prefix <prefix>', 'bridge topic prefix (default: tedge c8y.bridge.topic_prefix, else c8y)')
     .option('--profile <name>', 'thin-edge cloud profile whose bridge to use')
     .option('--config-dir <dir>', 'thin-edge configuration directory (default: $TEDGE_CONFIG_DIR, else /etc/tedge)');

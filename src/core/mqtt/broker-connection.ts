@@ -1,9 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isIP, connect as tcpConnect } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../settings/resolve.ts';
 import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { randomHex } from '../random.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 /**
  * Loads mqtt.js and returns a function that creates its client, which starts connecting at once over a TCP or TLS
@@ -45,7 +47,7 @@ export async function connectBroker(options: BrokerClientOptions, signal?: Abort
       client.end(true);
       reject(error);
     };
-    const onClose = () => fail(connectError(`${options.host}:${options.port}`, lastError));
+    const onClose = () => fail(connectError(`${options.host}:${options.port}`, lastError, options.username));
     const onAbort = () => fail(abortError(signal!));
     client.on('error', onError).once('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -61,8 +63,8 @@ export type BrokerClientOptions = IClientOptions & { host: string; port: number 
 
 /**
  * mqtt.js options for one short-lived session with the local broker: MQTT 3.1.1, clean session, a random client id,
- * TLS when a CA file or a client certificate is configured (as mqtt.connect() would), and no automatic reconnect
- * (callers decide, bounded by their own deadline).
+ * TLS when a CA file, a CA directory or a client certificate is configured (as mqtt.connect() would), the user name
+ * and password when configured, and no automatic reconnect (callers decide, bounded by their own deadline).
  */
 export async function brokerClientOptions(
   settings: BrokerSettings,
@@ -72,7 +74,7 @@ export async function brokerClientOptions(
   return {
     host: settings.host,
     port: settings.port,
-    protocol: settings.caFile || (settings.certFile && settings.keyFile) ? 'mqtts' : 'mqtt',
+    protocol: settings.caFile || settings.caDir || (settings.certFile && settings.keyFile) ? 'mqtts' : 'mqtt',
     protocolVersion: 4,
     clientId: `${clientIdPrefix}-${randomHex(6)}`,
     clean: true,
@@ -82,7 +84,28 @@ export async function brokerClientOptions(
     // mqtt.js would otherwise fill a table of 65,536 buffers before its first packet: a session this short sends three.
     writeCache: false,
     ...(await readTlsFiles(settings)),
+    ...(await readCredentials(settings)),
   };
+}
+
+/** As thin-edge does: the password is the first line of the password file, and is sent only with a user name. */
+async function readCredentials(settings: BrokerSettings): Promise<Pick<IClientOptions, 'username' | 'password'>> {
+  const { username, passwordFile } = settings;
+  if (!username) return {};
+  if (!passwordFile) return { username };
+  const unusable = (why: string) =>
+    new C8yTokenError('usage', `cannot read the MQTT password file ${passwordFile}: ${why}`, {
+      hint: 'check the path, and mqtt.client.auth.password_file in `tedge config list`',
+    });
+  let text: string;
+  try {
+    text = await readFile(passwordFile, 'utf8');
+  } catch (error) {
+    throw unusable(describeSystemError(error));
+  }
+  const password = text.split('\n', 1)[0]!.replace(/\r$/, '');
+  if (password === '') throw unusable('it is empty (its first line is the password)');
+  return { username, password };
 }
 
 async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptions, 'ca' | 'cert' | 'key'>> {
@@ -100,15 +123,37 @@ async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptio
       );
     }
   };
-  const [ca, cert, key] = await Promise.all([
+  const [caFile, caDir, cert, key] = await Promise.all([
     read(settings.caFile, 'CA file'),
+    readCaDirectory(settings.caDir),
     read(settings.certFile, 'cert'),
     read(settings.keyFile, 'key'),
   ]);
-  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+  const ca = [...(caFile ? [caFile] : []), ...caDir];
+  return { ...(ca.length > 0 && { ca }), ...(cert && { cert }), ...(key && { key }) };
 }
 
-export function connectError(broker: string, error: Error | undefined): C8yTokenError {
+/**
+ * Every certificate in the directory, as thin-edge's ca_dir and mosquitto's capath trust them: each readable file
+ * holding a PEM certificate (OpenSSL's hash links lead to the same files, so reading them too does no harm).
+ */
+async function readCaDirectory(dir: string | undefined): Promise<Buffer[]> {
+  if (!dir) return [];
+  const unusable = (why: string) =>
+    new C8yTokenError('usage', `cannot read the MQTT CA directory ${dir}: ${why}`, {
+      hint: 'check the path, and mqtt.client.auth.ca_dir in `tedge config list`',
+    });
+  const names = await readdir(dir).catch((error: unknown) => {
+    throw unusable(describeSystemError(error));
+  });
+  const files = await Promise.all(names.map((name) => readFile(join(dir, name)).catch(() => undefined)));
+  const certificates = files.filter((file) => file?.includes('-----BEGIN CERTIFICATE-----')) as Buffer[];
+  if (certificates.length === 0) throw unusable('it holds no PEM certificate');
+  return certificates;
+}
+
+/** `user`: the user name the client logged in with, if any, so that a refused login names it. */
+export function connectError(broker: string, error: Error | undefined, user?: string): C8yTokenError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const detail = error?.message;
   const make = (message: string, hint: string) =>
@@ -134,7 +179,19 @@ export function connectError(broker: string, error: Error | undefined): C8yToken
       'is the broker overloaded, or is a firewall dropping packets?',
     );
   }
-  if (detail && /not authorized|bad user name or password|identifier rejected/i.test(detail)) {
+  if (user !== undefined && detail && /not authorized|bad user ?name or password/i.test(detail)) {
+    return make(
+      `the MQTT broker at ${broker} refused the credentials of user '${user}'`,
+      "check mqtt.client.auth.username and the first line of mqtt.client.auth.password_file (or --mqtt-username, --mqtt-password-file) against the broker's password file",
+    );
+  }
+  if (detail && /not authorized|bad user ?name or password/i.test(detail)) {
+    return make(
+      `the MQTT broker at ${broker} refused the connection: ${detail}`,
+      'the broker may want a user name and password: set mqtt.client.auth.username and mqtt.client.auth.password_file (or --mqtt-username, --mqtt-password-file); or check the client certificate (--mqtt-cert, --mqtt-key)',
+    );
+  }
+  if (detail && /identifier rejected/i.test(detail)) {
     return make(
       `the MQTT broker at ${broker} refused the connection: ${detail}`,
       'check the client certificate (--mqtt-cert, --mqtt-key)',

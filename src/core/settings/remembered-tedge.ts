@@ -1,7 +1,6 @@
-import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { readTedgeConfig } from './resolve.ts';
+import { findExecutable, signature, tedgeConfigFiles } from './tedge-files.ts';
 import type { Logger } from '../logger.ts';
 import type { DirectoryCheck } from '../cache/location.ts';
 import { readPrivateFile, writePrivateFile } from '../cache/private-file.ts';
@@ -9,10 +8,8 @@ import { readPrivateFile, writePrivateFile } from '../cache/private-file.ts';
 /** In the token cache directory; not `.json`, so that `cache status` does not take it for a token. */
 const FILE = 'tedge-config';
 const MAX_BYTES = 64 * 1024;
-/** thin-edge's own default, where `tedge` looks without --config-dir. */
-const DEFAULT_CONFIG_DIR = '/etc/tedge';
 /** The settings c8y-token reads: only these are kept, so the file never holds anything else thin-edge knows. */
-const USED_KEYS = /^(mqtt\.client\.|c8y\.(profiles\.[^.]+\.)?(bridge\.topic_prefix|url)$)/;
+const USED_KEYS = /^(mqtt\.client\.|mqtt\.bridge\.built_in$|c8y\.(profiles\.[^.]+\.)?(bridge\.topic_prefix|url)$)/;
 
 export interface TedgeConfigCacheOptions {
   /** The token cache directory (checked as for tokens: ours, private, not a link). */
@@ -26,9 +23,10 @@ export interface TedgeConfigCacheOptions {
 
 /**
  * thin-edge's settings as `tedge config list` gives them, remembered in the cache directory: a process spawn costs
- * more than the rest of a cached `c8y-token get`. The remembered answer is used while the tedge executable, its
- * tedge.toml and the TEDGE_* environment are what they were (path, modification time, size and inode of both files);
- * anything else asks tedge again. Without tedge on PATH there is nothing to ask, and nothing is spawned.
+ * more than the rest of a cached `c8y-token get`. The remembered answer is used while the tedge executable, the files
+ * it reads (tedge.toml and every mappers/NAME/mapper.toml, see tedgeConfigFiles) and the TEDGE_* environment are what
+ * they were (path, modification time, size and inode of each file, and which mappers directories exist); anything
+ * else asks tedge again. Without tedge on PATH there is nothing to ask, and nothing is spawned.
  */
 export async function cachedTedgeConfig(
   configDir: string | undefined,
@@ -42,7 +40,7 @@ export async function cachedTedgeConfig(
     tedge.path,
     signature(tedge.stats),
     configDir ?? null,
-    signature(await stat(join(configDir ?? DEFAULT_CONFIG_DIR, 'tedge.toml')).catch(() => undefined)),
+    (await tedgeConfigFiles(configDir)).map((file) => [file.path, signature(file.stats)]),
     Object.entries(env)
       .filter(([name]) => name.startsWith('TEDGE_'))
       .sort(([a], [b]) => (a < b ? -1 : 1)),
@@ -79,20 +77,4 @@ function parse(read: Awaited<ReturnType<typeof readPrivateFile>>, key: string): 
   } catch {
     return undefined;
   }
-}
-
-/** Changes whenever the file is edited, replaced or removed. */
-function signature(stats: Stats | undefined): string {
-  return stats ? `${stats.mtimeMs}/${stats.size}/${stats.ino}` : 'missing';
-}
-
-/** The first executable file of that name on PATH, as execvp would find it. */
-async function findExecutable(name: string, path: string): Promise<{ path: string; stats: Stats } | undefined> {
-  for (const directory of path.split(delimiter)) {
-    if (!directory) continue;
-    const candidate = join(directory, name);
-    const stats = await stat(candidate).catch(() => undefined);
-    if (stats?.isFile() && (stats.mode & 0o111) !== 0) return { path: candidate, stats };
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { usageError } from '../errors.ts';
+import { C8yTokenError, usageError } from '../errors.ts';
 import { parsePort } from '../whole-number.ts';
 
 /** Where a setting's value came from: the precedence is flag > env > tedge > default. */
@@ -10,8 +10,14 @@ export interface BrokerSettings {
   port: number;
   /** CA file: when set, the broker is reached over TLS. */
   caFile: string | undefined;
+  /** A directory of CA certificates, every one trusted: when set, the broker is reached over TLS. */
+  caDir: string | undefined;
   certFile: string | undefined;
   keyFile: string | undefined;
+  /** The user name to log in to the broker with. */
+  username: string | undefined;
+  /** The file whose first line is the password (used only with a user name, as thin-edge does). */
+  passwordFile: string | undefined;
   /** Bridge topic prefix: the token is asked on `<prefix>/s/uat` and answered on `<prefix>/s/dat`. */
   topicPrefix: string;
 }
@@ -23,6 +29,8 @@ export interface CloudSettings {
    * a bare host name: the tenant the device is connected to. Undefined when thin-edge does not say.
    */
   tenantUrl: string | undefined;
+  /** The kind of cloud bridge thin-edge runs (`mqtt.bridge.built_in`); undefined when thin-edge does not say. */
+  bridgeKind: 'built-in' | 'mosquitto' | undefined;
 }
 
 export interface ResolvedSettings extends BrokerSettings, CloudSettings {
@@ -34,8 +42,11 @@ export interface SettingsInput {
   mqttHost?: string | undefined;
   mqttPort?: number | undefined;
   mqttCafile?: string | undefined;
+  mqttCapath?: string | undefined;
   mqttCert?: string | undefined;
   mqttKey?: string | undefined;
+  mqttUsername?: string | undefined;
+  mqttPasswordFile?: string | undefined;
   topicPrefix?: string | undefined;
   /** thin-edge cloud profile (default: $TEDGE_CLOUD_PROFILE): its own bridge topic prefix and URL are used. */
   profile?: string | undefined;
@@ -55,10 +66,14 @@ const DEFAULTS: Record<Key, string | number | undefined> = {
   host: '127.0.0.1',
   port: 1883,
   caFile: undefined,
+  caDir: undefined,
   certFile: undefined,
   keyFile: undefined,
+  username: undefined,
+  passwordFile: undefined,
   topicPrefix: 'c8y',
   tenantUrl: undefined,
+  bridgeKind: undefined,
 };
 
 /** thin-edge's key for each setting; a `c8y.` key belongs to the cloud profile when one is chosen. */
@@ -66,14 +81,18 @@ const TEDGE_KEYS: Record<Key, string> = {
   host: 'mqtt.client.host',
   port: 'mqtt.client.port',
   caFile: 'mqtt.client.auth.ca_file',
+  caDir: 'mqtt.client.auth.ca_dir',
   certFile: 'mqtt.client.auth.cert_file',
   keyFile: 'mqtt.client.auth.key_file',
+  username: 'mqtt.client.auth.username',
+  passwordFile: 'mqtt.client.auth.password_file',
   topicPrefix: 'c8y.bridge.topic_prefix',
   tenantUrl: 'c8y.url',
+  bridgeKind: 'mqtt.bridge.built_in',
 };
 
 /** The settings that only thin-edge and its environment give: no flag of ours sets them, nor asks tedge for them. */
-const TEDGE_ONLY: ReadonlySet<Key> = new Set(['tenantUrl']);
+const TEDGE_ONLY: ReadonlySet<Key> = new Set(['tenantUrl', 'bridgeKind']);
 
 function tedgeKey(key: Key, profile: string | undefined): string {
   const name = TEDGE_KEYS[key];
@@ -100,8 +119,11 @@ export async function resolveSettings(
     host: input.mqttHost,
     port: input.mqttPort,
     caFile: input.mqttCafile,
+    caDir: input.mqttCapath,
     certFile: input.mqttCert,
     keyFile: input.mqttKey,
+    username: input.mqttUsername,
+    passwordFile: input.mqttPasswordFile,
     topicPrefix: input.topicPrefix,
   };
   const keys = Object.keys(DEFAULTS) as Key[];
@@ -130,6 +152,8 @@ export async function resolveSettings(
     settings.sources[key] = source;
     if (key === 'port') {
       settings.port = typeof value === 'number' ? value : parsePort(String(value), origin('port', source, profile));
+    } else if (key === 'bridgeKind') {
+      settings.bridgeKind = value === 'true' ? 'built-in' : value === 'false' ? 'mosquitto' : undefined;
     } else {
       (settings as unknown as Record<string, string | undefined>)[key] = value as string | undefined;
     }
@@ -188,7 +212,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /**
  * One `tedge config list` call (`command`: the tedge executable, default found on PATH); resolves undefined when
- * thin-edge is not installed or cannot answer.
+ * thin-edge is not installed, and rejects with a usage error naming tedge's own complaint when it cannot answer
+ * (a configuration file that is not TOML, say): defaults in its place would point at the wrong broker or bridge.
  */
 export async function readTedgeConfig(
   configDir: string | undefined,
@@ -197,10 +222,28 @@ export async function readTedgeConfig(
   // Loaded here: a call that finds thin-edge's settings remembered never spawns anything.
   const { execFile } = await import('node:child_process');
   const args = configDir ? ['--config-dir', configDir, 'config', 'list'] : ['config', 'list'];
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) => {
-      resolve(error ? undefined : parseTedgeConfigList(stdout));
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: TEDGE_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (!error) resolve(parseTedgeConfigList(stdout));
+      else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(undefined);
+      else reject(tedgeFailure(`tedge ${args.join(' ')}`, error, stderr));
     });
+  });
+}
+
+const TEDGE_TIMEOUT_MS = 5000;
+
+function tedgeFailure(call: string, error: Error & { killed?: boolean }, stderr: string): C8yTokenError {
+  const said = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .find(Boolean)
+    ?.slice(0, 300);
+  const what = error.killed
+    ? `did not answer within ${TEDGE_TIMEOUT_MS / 1000} s`
+    : `failed${said ? `: ${said}` : ` (${error.message.split('\n')[0]})`}`;
+  return new C8yTokenError('usage', `thin-edge's settings could not be read: \`${call}\` ${what}`, {
+    hint: 'fix the file tedge names; `tedge config list` shows the same problem',
   });
 }
 

@@ -8,6 +8,7 @@ const FILE_SETTINGS = [
   ['caFile', 'MQTT CA file', 'mqtt.client.auth.ca_file'],
   ['certFile', 'MQTT client certificate', 'mqtt.client.auth.cert_file'],
   ['keyFile', 'MQTT client key', 'mqtt.client.auth.key_file'],
+  ['passwordFile', 'MQTT password file', 'mqtt.client.auth.password_file'],
 ] as const;
 
 /**

@@ -64,7 +64,8 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     let refused = 0;
     const expiredIssuedAt: number[] = [];
 
-    log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}`);
+    const user = clientOptions.username === undefined ? '' : `, user '${clientOptions.username}'`;
+    log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}${user}`);
     const client = openClient();
 
     const health = new BridgeHealth(settings.topicPrefix);
@@ -173,7 +174,7 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     const onClose = () => {
       clearInterval(republishTimer);
       if (!everConnected) {
-        finish(connectError(broker, lastError));
+        finish(connectError(broker, lastError, clientOptions.username));
         return;
       }
       log(`connection to ${broker} lost; reconnecting`);
