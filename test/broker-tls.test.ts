@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type TlsOptions } from 'node:tls';
@@ -101,6 +104,32 @@ describe('a broker that is reached over TLS', () => {
     const without = await runCli(['get', '--mqtt-cafile', serverCert.certFile], { env: brokerEnv(mutualFront) });
     assert.equal(without.code, 7, without.stderr);
     assert.equal(without.stdout, '');
+  });
+
+  test('mqtt.client.auth.ca_dir and --mqtt-capath trust every certificate in the directory', async () => {
+    const trusted = await mkdtemp(join(tmpdir(), 'c8y-token-ca-dir-'));
+    const wrong = await mkdtemp(join(tmpdir(), 'c8y-token-ca-dir-'));
+    const empty = await mkdtemp(join(tmpdir(), 'c8y-token-ca-dir-'));
+    try {
+      await writeFile(join(trusted, 'other.crt'), clientCert.cert);
+      await writeFile(join(trusted, 'broker.pem'), serverCert.cert);
+      await writeFile(join(trusted, 'README'), 'not a certificate\n');
+      await writeFile(join(wrong, 'other.crt'), clientCert.cert);
+      const fromTedgeKey = await runCli(['get'], {
+        env: { ...brokerEnv(front), TEDGE_MQTT_CLIENT_AUTH_CA_DIR: trusted },
+      });
+      assert.equal(fromTedgeKey.code, 0, fromTedgeKey.stderr);
+      const fromFlag = await runCli(['get', '--mqtt-capath', trusted], { env: brokerEnv(front) });
+      assert.equal(fromFlag.code, 0, fromFlag.stderr);
+      const notVouched = await runCli(['get', '--mqtt-capath', wrong], { env: brokerEnv(front) });
+      assert.equal(notVouched.code, 7, notVouched.stderr);
+      assert.match(notVouched.stderr, /^c8y-token: TLS connection to the MQTT broker at 127\.0\.0\.1:\d+ failed/);
+      const none = await runCli(['get', '--mqtt-capath', empty], { env: brokerEnv(front) });
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(none.stderr, /^c8y-token: cannot read the MQTT CA directory .*: it holds no PEM certificate\n/);
+    } finally {
+      await Promise.all([trusted, wrong, empty].map((dir) => rm(dir, { recursive: true, force: true })));
+    }
   });
 
   test('doctor checks the broker over TLS too', async () => {
