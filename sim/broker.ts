@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -33,7 +33,9 @@ export async function startPasswordBroker(passwordFile: string, login: BrokerLog
     if (process.env.C8Y_TOKEN_TEST_BROKER === 'mosquitto') throw new Error('no mosquitto executable was found');
     return undefined;
   }
-  const broker = await startMosquitto(mosquitto, `allow_anonymous false\npassword_file ${passwordFile}\n`);
+  // Started as root, mosquitto would read the file as the user mosquitto, who may not pass the test's private directories.
+  const user = `user ${userInfo().username}\n`;
+  const broker = await startMosquitto(mosquitto, `${user}allow_anonymous false\npassword_file ${passwordFile}\n`);
   broker.login = login;
   return broker;
 }
