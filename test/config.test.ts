@@ -321,7 +321,7 @@ describe('thin-edge 1.x and 2.x layouts: c8y-token follows every file tedge read
 
   test('2.x profiles: a mappers/c8y.<profile> directory added or removed asks tedge again', async () => {
     const { configDir, calls, get } = await setUp();
-    await writeMapperToml(configDir, { url: 'main.example.com' });
+    await writeMapperToml(configDir, { url: 'eu-latest.cumulocity.com' });
     assert.equal((await get()).code, 0);
     await writeMapperToml(configDir, { 'bridge.topic_prefix': 'c8y-second' }, 'second');
     const profile = await get('--profile', 'Second');
@@ -344,9 +344,9 @@ describe('thin-edge 1.x and 2.x layouts: c8y-token follows every file tedge read
     const { configDir, env, get } = await setUp();
     await writeTedgeToml(configDir, {
       'mqtt.client.port': String(world.broker.port),
-      'c8y.url': 'main.example.com',
+      'c8y.url': 'eu-latest.cumulocity.com',
       'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
-      'c8y.profiles.second.url': 'second.example.com',
+      'c8y.profiles.second.url': 'cumulocity.com',
     });
     const main = await get();
     assert.equal(main.stdout, `${world.bridge.issued.at(-1)}\n`, main.stderr);
