@@ -93,6 +93,8 @@ const CASES: DiffCase[] = [
   { name: '-F ;filename=', path: '/echo', args: ['-s', '-F', 'file=@log.txt;filename=other.txt'], files: { 'log.txt': 'boot ok\n' } },
   { name: '-F name=<file', path: '/echo', args: ['-s', '-F', 'text=<log.txt'], files: { 'log.txt': 'boot ok\n' } },
   { name: '-F an unknown extension', path: '/echo', args: ['-s', '-F', 'file=@data.bin'], files: { 'data.bin': 'bytes' } },
+  { name: '-F a .json file', path: '/echo', args: ['-s', '-F', 'file=@data.json'], files: { 'data.json': '{}' } },
+  { name: '-F a .png file', path: '/echo', args: ['-s', '-F', 'file=@i.png'], files: { 'i.png': 'png' } },
   { name: '-F a quoted value', path: '/echo', args: ['-s', '-F', 'a="x;type=y"'] },
 
   // Redirects.
@@ -115,12 +117,49 @@ const CASES: DiffCase[] = [
   { name: 'connection refused', path: '/user/currentUser', args: ['-s'], tenant: 'closed' },
   { name: 'connection refused -w', path: '/text', args: ['-s', '-w', '%{http_code} %{exitcode}'], tenant: 'closed' },
   { name: 'connection refused -sS', path: '/text', args: ['-sS'], tenant: 'closed' },
+  { name: 'an empty reply', path: '/empty-reply', args: ['-s'] },
+  { name: 'an empty reply -sS', path: '/empty-reply', args: ['-sS'] },
+  { name: 'an empty reply -w', path: '/empty-reply', args: ['-s', '-w', '%{http_code} %{exitcode}'] },
+  { name: 'a body cut short', path: '/cut-short', args: ['-s'] },
+  { name: 'a body cut short -sS', path: '/cut-short', args: ['-sS'] },
+  { name: 'a body cut short -w size_download', path: '/cut-short', args: ['-s', '-w', '|%{size_download} %{exitcode}'] },
+  { name: 'a body cut short -o', path: '/cut-short', args: ['-s', '-o', 'out.txt'] },
 
   // Retries.
   { name: '--retry on 503 with -o', path: '/flaky?fail=1', args: ['-s', '--retry', '2', '--retry-delay', '1', '-o', 'out.json'] },
   { name: '--retry exhausted with -f', path: '/flaky?fail=5', args: ['-sf', '--retry', '1', '--retry-delay', '1', '-o', 'out.json'] },
   { name: '--retry -w http_code', path: '/flaky?fail=1', args: ['-s', '--retry', '1', '--retry-delay', '1', '-o', 'out.json', '-w', '%{http_code}'] },
   { name: '--retry on 404 does not retry', path: '/status/404', args: ['-s', '--retry', '3', '-o', '/dev/null'] },
+
+  // Response headers: -i, -I, with redirects and failures.
+  { name: '-i', path: '/user/currentUser', args: ['-si'] },
+  { name: '-i keeps header names as sent', path: '/headers', args: ['-si'] },
+  { name: '-I', path: '/user/currentUser', args: ['-sI'] },
+  { name: '-I keeps header names as sent', path: '/headers', args: ['-sI'] },
+  { name: '-I -X GET prints the headers only', path: '/headers', args: ['-sI', '-X', 'GET'] },
+  { name: '-i -o writes the headers to the file', path: '/text', args: ['-si', '-o', 'out.txt'] },
+  { name: '-iL prints every response', path: '/redirect?to=/text', args: ['-siL'] },
+  { name: '-IL prints every response', path: '/redirect?to=/user/currentUser', args: ['-sIL'] },
+  { name: '-iL twice', path: `/redirect?to=${encodeURIComponent('/redirect?to=/headers&status=307')}`, args: ['-siL'] },
+  { name: '-iL past a redirect with a body', path: '/moved', args: ['-siL'] },
+  { name: '-L past a redirect with a body', path: '/moved', args: ['-sL'] },
+  { name: 'a redirect with a body, not followed', path: '/moved', args: ['-si'] },
+  { name: '-fi on 404: the headers, then 22', path: '/status/404', args: ['-sfi'] },
+  { name: '-fi on 500 -w', path: '/status/500', args: ['-sfi', '-w', '%{http_code}'] },
+  { name: '-iL to a 404 with -f', path: '/redirect?to=/status/404', args: ['-siLf'] },
+  { name: '-i --fail-with-body on 404', path: '/status/404', args: ['-si', '--fail-with-body'] },
+  { name: '-w redirect_url', path: '/redirect?to=/text', args: ['-s', '-o', '/dev/null', '-w', '%{redirect_url}'] },
+  { name: '-w redirect_url with -L', path: '/redirect?to=/text', args: ['-sL', '-o', '/dev/null', '-w', '[%{redirect_url}]'] },
+  { name: '-w redirect_url on 200', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '[%{redirect_url}]'] },
+
+  // Refused combinations and unknown -w variables.
+  { name: '--fail --fail-with-body', path: '/text', args: ['-s', '--fail', '--fail-with-body'] },
+  { name: '-f --fail-with-body, shown', path: '/text', args: ['-f', '--fail-with-body'] },
+  { name: 'an unknown -w variable warns with -s', path: '/text', args: ['-s', '-o', '/dev/null', '-w', '%{nope}|%{http_code}'] },
+  { name: '-H Authorization: leaves the token out', path: '/echo', args: ['-s', '-H', 'Authorization:'], noToken: true },
+  { name: '-F f=@- (stdin)', path: '/echo', args: ['-s', '-F', 'f=@-'], input: 'from stdin\n' },
+  { name: '-F f=@-;type=', path: '/echo', args: ['-s', '-F', 'f=@-;type=text/plain'], input: 'from stdin\n' },
+  { name: '-F f=<- (stdin)', path: '/echo', args: ['-s', '-F', 'f=<-'], input: 'from stdin\n' },
 
   // TLS options against a plain-HTTP tenant: accepted, no effect.
   { name: '-k', path: '/text', args: ['-sk'] },

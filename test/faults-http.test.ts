@@ -40,22 +40,30 @@ function collectionWithSecondPage(second: (response: ServerResponse) => void): v
 }
 
 describe('faults between the CLI and the tenant', () => {
-  test('a connection reset midway through the body: exit 56 with one clear line, no crash', async () => {
+  test('a connection reset midway through the body: exit 56 (or 18) with one clear line, no crash', async () => {
     breakMidBody('/reset', 100_000, 5000, 'reset');
     const result = await f.curl(['/reset']);
-    assert.equal(result.code, 56, result.stderr);
-    assert.match(
-      result.stderr,
-      /^c8y-token: the connection to 127\.0\.0\.1:\d+ broke before the response was complete \((ECONNRESET|UND_ERR_SOCKET)\)\n {2}\S.*\n$/,
-    );
+    // undici reports some resets as the connection closing ('other side closed'): curl's 18 for a body cut short.
+    if (result.code === 18) {
+      assert.match(
+        result.stderr,
+        /^c8y-token: the connection to 127\.0\.0\.1:\d+ closed before the whole body came\n {2}\S.*\n$/,
+      );
+    } else {
+      assert.equal(result.code, 56, result.stderr);
+      assert.match(
+        result.stderr,
+        /^c8y-token: the connection to 127\.0\.0\.1:\d+ broke before the response was complete \(ECONNRESET\)\n {2}\S.*\n$/,
+      );
+    }
     assert.match(result.stdout, /^x*$/, 'at most the part of the body that came, as curl does');
   });
 
-  test('a connection closed before the announced length, to -o: exit 56; -w reports it', async () => {
+  test("a connection closed before the announced length, to -o: curl's exit 18; -w reports it and what came", async () => {
     breakMidBody('/short', 100_000, 5000, 'close');
-    const result = await f.curl(['/short', '-o', join(dir, 'short'), '-w', '%{exitcode}']);
-    assert.equal(result.code, 56, result.stderr);
-    assert.equal(result.stdout, '56');
+    const result = await f.curl(['/short', '-o', join(dir, 'short'), '-w', '%{exitcode} %{size_download}']);
+    assert.equal(result.code, 18, result.stderr);
+    assert.equal(result.stdout, '18 5000');
     assert.doesNotMatch(result.stderr, NO_TRACE);
   });
 

@@ -212,6 +212,7 @@ describe('fuzzing the parsers of curl input and tenant answers', () => {
       timeTotalMs: 1,
       numRedirects: 0,
       numRetries: 0,
+      redirectUrl: undefined,
       exitCode: 0,
       errorMessage: undefined,
       headers: { a: 'b' },

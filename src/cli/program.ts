@@ -44,12 +44,14 @@ Exit codes:
   5   could not resolve the proxy's host
   6   could not resolve the tenant host
   7   could not connect to the tenant, the proxy or the MQTT broker
+  18  the connection closed before the whole body came
   22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
   23  could not write the output
   28  timed out (waiting for the token, --connect-timeout, --max-time)
   35  TLS handshake with the tenant failed
   47  more redirects than 50
-  56  the connection broke before the response was complete, or the proxy refused the tunnel
+  52  the connection closed without a reply
+  56  the connection broke (reset) before the response was complete, or the proxy refused the tunnel
   60  the tenant's certificate is not trusted
   77  a CA file (--cacert, SSL_CERT_FILE) cannot be read
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
@@ -252,7 +254,7 @@ function addCurlCommand(program: Command, version: string): void {
     .option('-i, --include', 'print the response headers before the body')
     .option('-I, --head', 'send HEAD and print the response headers')
     .option('-o, --output <file>', 'write the body to this file instead of stdout')
-    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{json} ...')
+    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{redirect_url} %{json} ...')
     .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
     .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
     .option('-s, --silent', 'no progress bar, warnings or error messages')

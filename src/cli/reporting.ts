@@ -9,7 +9,8 @@ export interface Reporting {
 /** The one place where failures become exit codes and messages. */
 export function reportError(error: unknown, { verbose, quiet }: Reporting): number {
   if (error instanceof C8yTokenError) {
-    if (quiet) return error.exitCode;
+    // curl's -s hides failures, not mistakes on the command line.
+    if (quiet && error.kind !== 'usage') return error.exitCode;
     const lines = [`c8y-token: ${error.message}`];
     if (error.hint) lines.push(`  ${error.hint}`);
     if (verbose && error.detail) lines.push(`  detail: ${error.detail}`);

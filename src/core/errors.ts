@@ -11,12 +11,16 @@ export const EXIT_CODES = {
   connect: 7,
   /** An HTTP status >= 400 with --fail, or any during --paginate. */
   http: 22,
+  /** The connection closed before the whole body came (fewer bytes than Content-Length said). */
+  partial: 18,
   write: 23,
   timeout: 28,
   tls: 35,
   redirects: 47,
   /** The connection broke while the response was on its way (reset, or closed before the whole body came). */
   receive: 56,
+  /** The connection closed before any response came. */
+  emptyReply: 52,
   certificate: 60,
   /** A CA file to trust (--cacert, SSL_CERT_FILE) cannot be read or holds no certificate. */
   caFile: 77,

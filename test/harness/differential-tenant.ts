@@ -50,6 +50,10 @@ export async function startLane(): Promise<Lane> {
     response.write('12345');
     setTimeout(() => response.end('67890'), 3000).unref();
   });
+  route('/moved', (_, response) => {
+    response.writeHead(301, { Location: '/text', 'Content-Type': 'text/plain', 'Content-Length': 6 });
+    response.end('moved\n');
+  });
   route('/loop', (_, response) => {
     response.writeHead(302, { Location: '/loop' });
     response.end();

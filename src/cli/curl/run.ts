@@ -14,7 +14,7 @@ import { hasHeader, prepareRequest, requestAt, type HttpRequest, type RequestSpe
 import { send, type Authorizer, type Exchange, type SendOptions } from '../../core/http/send.ts';
 import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
-import { writeResponse } from './write-response.ts';
+import { statusAndHeaders, writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
 import { once } from '../output.ts';
 import { checkTenantUrl, tenantUrl } from '../../core/token/tenant-url.ts';
@@ -84,6 +84,7 @@ export async function curl(options: CurlOptions, streams: CurlStreams = process)
     timeTotalMs: 0,
     numRedirects: 0,
     numRetries: 0,
+    redirectUrl: undefined,
     exitCode: 0,
     errorMessage: undefined,
     headers: {},
@@ -111,6 +112,8 @@ async function transfer(
 ): Promise<void> {
   if (options.paginate && (options.include || options.head))
     throw usageError('--paginate cannot be combined with -i or -I');
+  if (options.fail && options.failWithBody)
+    throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
   assertAllowedRequestPath(options.path);
   checkTenantUrl(options.url, options.env);
   let input: Promise<BufferedInput> | undefined;
@@ -142,9 +145,11 @@ async function transfer(
   const sendOptions: SendOptions = {
     dispatcher,
     // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
-    auth: hasHeader(request.headers, 'authorization')
-      ? undefined
-      : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn),
+    // `-H 'Authorization:'` sends none.
+    auth:
+      hasHeader(request.headers, 'authorization') || request.omitted.has('authorization')
+        ? undefined
+        : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn),
     location: options.location,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
@@ -156,6 +161,9 @@ async function transfer(
   const toFile = options.output !== undefined && options.output !== '-';
   const sink = toFile ? Sink.file(options.output!) : Sink.stream(streams.stdout);
   const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
+  const include = options.include === true || options.head === true;
+  // -i -L: every response's headers, the redirects' too, as curl prints them.
+  if (include) sendOptions.onRedirect = (hop) => sink.write(statusAndHeaders(hop));
   const started = performance.now();
   try {
     if (options.paginate) {
@@ -173,12 +181,16 @@ async function transfer(
       record(info, exchange);
       const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
       if (failed && !options.failWithBody) {
+        // curl's -f -i: the headers, then exit 22.
+        if (include) await sink.write(statusAndHeaders(exchange));
         const body = await receiving(exchange.url, () => exchange.body.text());
         throw statusError(exchange.status, exchange.method, exchange.url, body);
       }
       const written = await receiving(exchange.url, () =>
         writeResponse(exchange, sink, {
-          include: options.include === true || options.head === true,
+          include,
+          headersOnly: options.head,
+          onSize: (size) => (info.sizeDownload = size),
           pretty,
           progress:
             toFile && !options.silent && streams.stderr.isTTY
@@ -231,6 +243,11 @@ function record(info: TransferInfo, exchange: Exchange): void {
     typeof exchange.headers['content-type'] === 'string' ? exchange.headers['content-type'] : undefined;
   info.numRedirects = exchange.redirects;
   info.numRetries = exchange.retries;
+  const location = exchange.headers.location;
+  info.redirectUrl =
+    exchange.status >= 300 && exchange.status < 400 && typeof location === 'string'
+      ? new URL(location, exchange.url).href
+      : undefined;
 }
 
 /**
@@ -279,7 +296,8 @@ async function writeOut(
     }
   }
   const { pieces, unknown } = expandWriteOut(text, info);
-  for (const name of unknown) warn(`warning: -w: unknown variable %{${name}}`);
+  // Even with -s, as curl does: a typo in a script's -w would otherwise go unseen.
+  for (const name of unknown) streams.stderr.write(`c8y-token: warning: -w: unknown variable %{${name}}\n`);
   for (const piece of pieces) {
     const sink = Sink.stream(streams[piece.stream]);
     await sink.write(piece.text);

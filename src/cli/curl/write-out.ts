@@ -13,6 +13,8 @@ export interface TransferInfo {
   timeTotalMs: number;
   numRedirects: number;
   numRetries: number;
+  /** Where a redirect that was not followed points. */
+  redirectUrl: string | undefined;
   exitCode: number;
   errorMessage: string | undefined;
   headers: IncomingHttpHeaders;
@@ -33,6 +35,7 @@ const VARIABLES: Record<string, (info: TransferInfo) => Value> = {
   method: (info) => info.method,
   num_redirects: (info) => info.numRedirects,
   num_retries: (info) => info.numRetries,
+  redirect_url: (info) => info.redirectUrl ?? null,
   response_code: (info) => info.httpCode,
   size_download: (info) => info.sizeDownload,
   time_total: (info) => Number((info.timeTotalMs / 1000).toFixed(6)),

@@ -1,11 +1,14 @@
-import { headerLines } from '../../core/http/trace.ts';
-import type { Exchange } from '../../core/http/send.ts';
+import type { Exchange, Response } from '../../core/http/send.ts';
 import type { ProgressMeter } from './progress.ts';
 import type { Sink } from './sink.ts';
 
 export interface ResponseOutput {
   /** -i / -I: the status line and headers first. */
   include: boolean;
+  /** -I: the headers only, whatever the method. */
+  headersOnly?: boolean | undefined;
+  /** Told the size received so far, chunk by chunk: a transfer cut short still reports what came. */
+  onSize?: ((size: number) => void) | undefined;
   /** Re-indent a JSON body (a terminal's default); otherwise the bytes pass unchanged. */
   pretty: boolean;
   progress?: ((total: number | undefined) => ProgressMeter) | undefined;
@@ -24,6 +27,10 @@ export async function writeResponse(
   output: ResponseOutput,
 ): Promise<{ size: number; start: Buffer }> {
   if (output.include) await sink.write(statusAndHeaders(exchange));
+  if (output.headersOnly) {
+    await exchange.body.dump();
+    return { size: 0, start: Buffer.alloc(0) };
+  }
   if (output.pretty && isJson(exchange.headers['content-type'])) {
     const bytes = Buffer.from(await exchange.body.arrayBuffer());
     await sink.write(prettyJson(bytes) ?? bytes);
@@ -36,6 +43,7 @@ export async function writeResponse(
   for await (const chunk of exchange.body as AsyncIterable<Buffer>) {
     if (size < KEPT_BYTES) kept.push(chunk.subarray(0, KEPT_BYTES - size));
     size += chunk.length;
+    output.onSize?.(size);
     await sink.write(chunk);
     meter?.update(size);
   }
@@ -43,8 +51,10 @@ export async function writeResponse(
   return { size, start: Buffer.concat(kept) };
 }
 
-export function statusAndHeaders(exchange: Pick<Exchange, 'status' | 'statusText' | 'headers'>): string {
-  const lines = [`HTTP/1.1 ${exchange.status} ${exchange.statusText}`.trimEnd(), ...headerLines(exchange.headers)];
+/** The status line and the headers as the server sent them, as curl's -i prints them. */
+export function statusAndHeaders(response: Pick<Response, 'status' | 'statusText' | 'rawHeaders'>): string {
+  const lines = [`HTTP/1.1 ${response.status} ${response.statusText}`.trimEnd()];
+  for (const [name, value] of response.rawHeaders) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -23,8 +23,11 @@ const CERTIFICATE = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** Turns what undici or Node threw for a request into an error whose kind is curl's exit code for it. */
-export function transferError(error: unknown, url: URL): C8yTokenError {
+/**
+ * Turns what undici or Node threw for a request into an error whose kind is curl's exit code for it. `phase` says
+ * whether the response had begun: a connection the server closes is an empty reply before, a partial body after.
+ */
+export function transferError(error: unknown, url: URL, phase: 'response' | 'body' = 'response'): C8yTokenError {
   if (error instanceof C8yTokenError) return error;
   const failure = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   // String(): a DOMException's code is a number.
@@ -52,6 +55,20 @@ export function transferError(error: unknown, url: URL): C8yTokenError {
       'timeout',
       `timed out ${phase} ${url.host}`,
       'the tenant or the network is slow: try a longer --connect-timeout or --max-time, or --retry',
+    );
+  }
+  if (code === 'UND_ERR_SOCKET' && phase === 'response') {
+    return make(
+      'emptyReply',
+      `${url.host} closed the connection without a reply`,
+      'the tenant or a proxy dropped the request: try again',
+    );
+  }
+  if (code === 'UND_ERR_SOCKET') {
+    return make(
+      'partial',
+      `the connection to ${url.host} closed before the whole body came`,
+      'the tenant, a proxy or the network closed it: try again',
     );
   }
   if (BROKEN.has(code)) {
@@ -88,7 +105,7 @@ export async function receiving<T>(url: URL, read: () => Promise<T>): Promise<T>
   try {
     return await read();
   } catch (error) {
-    throw transferError(error, url);
+    throw transferError(error, url, 'body');
   }
 }
 

@@ -11,7 +11,7 @@ export interface FormPart {
   filename: string | undefined;
 }
 
-/** curl's guesses for an uploaded file's type, plus JSON; anything else is sent as bytes. */
+/** curl's guesses for an uploaded file's type; anything else is sent as bytes (`;type=` names another). */
 const TYPES: Record<string, string> = {
   '.gif': 'image/gif',
   '.jpg': 'image/jpeg',
@@ -23,7 +23,6 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.pdf': 'application/pdf',
   '.xml': 'application/xml',
-  '.json': 'application/json',
 };
 
 const PARAMETER = /;\s*(type|filename)=/i;
@@ -78,13 +77,15 @@ export async function multipartBody(parts: FormPart[], stdin: () => Promise<Buff
     } else {
       const { file, upload } = part.content;
       if (file === '-') {
+        // curl names an upload from stdin "-" and gives it no type.
         content = { input: await stdin(), stripNewlines: false };
+        if (upload) filename ??= '-';
       } else {
         await assertReadable(file, '-F');
         content = { file, stripNewlines: false };
         if (upload) filename ??= basename(file);
+        if (upload) type ??= TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
       }
-      if (upload) type ??= TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     }
     const disposition = `form-data; name="${escapeDispositionName(part.name)}"${filename === undefined ? '' : `; filename="${escapeDispositionName(filename)}"`}`;
     const headers = [`Content-Disposition: ${disposition}`, ...(type ? [`Content-Type: ${type}`] : [])];

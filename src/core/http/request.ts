@@ -28,6 +28,8 @@ export interface PreparedRequest {
   method: string;
   methodForced: boolean;
   headers: Header[];
+  /** Lower-cased names `-H 'Name:'` leaves out (`authorization`: no token either). */
+  omitted: Set<string>;
   body: RequestBody | undefined;
   /** -G: the data, for the query string. */
   query: string | undefined;
@@ -70,10 +72,12 @@ export async function prepareRequest(
     ['Accept', 'application/json'],
     ...(body ? [['Content-Type', body.contentType] as Header] : []),
   ];
+  const given = (spec.headers ?? []).map(parseHeaderArg);
   return {
     method,
     methodForced: spec.method !== undefined,
-    headers: mergeHeaders(defaults, spec.headers ?? []),
+    headers: mergeHeaders(defaults, given),
+    omitted: new Set(given.filter(([, value]) => value === undefined).map(([name]) => name.toLowerCase())),
     body,
     query,
   };
@@ -87,8 +91,7 @@ export function requestAt(prepared: PreparedRequest, url: URL): HttpRequest {
 }
 
 /** curl's rule: a header given with -H replaces the one c8y-token would send under the same name. */
-function mergeHeaders(defaults: Header[], args: string[]): Header[] {
-  const given = args.map(parseHeaderArg);
+function mergeHeaders(defaults: Header[], given: [string, string | undefined][]): Header[] {
   const named = new Set(given.map(([name]) => name.toLowerCase()));
   const headers = defaults.filter(([name]) => !named.has(name.toLowerCase()));
   for (const [name, value] of given) if (value !== undefined) headers.push([name, value]);

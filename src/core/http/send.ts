@@ -36,21 +36,31 @@ export interface SendOptions {
   trace?: Trace | undefined;
   /** Receives the warnings curl prints too (a retry); not called with -s. */
   warn?: ((line: string) => void) | undefined;
+  /** Called with each redirect response that is followed (-i -L prints them all), before the next request. */
+  onRedirect?: ((hop: Response) => void | Promise<void>) | undefined;
 }
 
-export type ResponseBody = Dispatcher.ResponseData['body'];
-
-export interface Exchange {
-  /** The URL that answered, after any redirects. */
+/** A response's status line and headers. */
+export interface Response {
   url: URL;
-  method: string;
   status: number;
   /**
    * The standard reason phrase of the status: undici 6 (the one that supports Node 18) does not hand on the one
    * the server sent, and HTTP/2 has none.
    */
   statusText: string;
+  /** By lower-cased name; a repeated header has an array of its values. */
   headers: IncomingHttpHeaders;
+  /** In the order and spelling the server sent them. */
+  rawHeaders: Header[];
+}
+
+export type ResponseBody = Dispatcher.ResponseData['body'];
+
+export interface Exchange extends Response {
+  /** The URL that answered, after any redirects. */
+  url: URL;
+  method: string;
   /** Must be read or dumped: the --max-time clock of the attempt stops when it closes. */
   body: ResponseBody;
   redirects: number;
@@ -108,7 +118,7 @@ async function follow(
     throwIfAborted(signal);
     const auth = options.auth && url.origin === options.auth.origin ? options.auth : undefined;
     const response = await dispatch(url, method, headers, body, auth, options, signal);
-    if (response.statusCode === 401 && auth && !state.refreshed) {
+    if (response.status === 401 && auth && !state.refreshed) {
       state.refreshed = true;
       if (body?.replayable !== false) {
         trace('* 401: the tenant refused the token; fetching a fresh one and sending again');
@@ -122,18 +132,11 @@ async function follow(
       }
     }
     const location = response.headers.location;
-    if (!options.location || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
-      return {
-        url,
-        method,
-        status: response.statusCode,
-        statusText: reasonPhrase(response.statusCode),
-        headers: response.headers,
-        body: response.body,
-        redirects,
-      };
+    if (!options.location || !REDIRECT_STATUSES.has(response.status) || typeof location !== 'string') {
+      return { ...response, url, method, redirects };
     }
     await response.body.dump();
+    await options.onRedirect?.({ ...response, url });
     if (++redirects > maxRedirects) {
       throw new C8yTokenError('redirects', `more than ${maxRedirects} redirects, the last one to ${location}`, {
         hint: 'the tenant or a proxy sends requests round in a loop',
@@ -144,7 +147,7 @@ async function follow(
       throw new C8yTokenError('other', `refusing a redirect to ${next.protocol} (${next.href})`);
     }
     assertAllowedPath(next);
-    const toGet = response.statusCode === 303 ? method !== 'HEAD' : response.statusCode <= 302 && method === 'POST';
+    const toGet = response.status === 303 ? method !== 'HEAD' : response.status <= 302 && method === 'POST';
     if (toGet && !request.methodForced) {
       method = 'GET';
       body = undefined;
@@ -157,7 +160,7 @@ async function follow(
       );
     // curl's rule too: credentials given with -H do not follow the request to another origin.
     if (next.origin !== url.origin) headers = headers.filter(([name]) => name.toLowerCase() !== 'authorization');
-    trace(`* following the ${response.statusCode} redirect to ${next.href}`);
+    trace(`* following the ${response.status} redirect to ${next.href}`);
     url = next;
   }
 }
@@ -170,7 +173,7 @@ async function dispatch(
   auth: Authorizer | undefined,
   options: SendOptions,
   signal: AbortSignal,
-): Promise<Dispatcher.ResponseData> {
+): Promise<Omit<Response, 'url'> & { body: ResponseBody }> {
   const opened = body ? await body.open() : undefined;
   const sent: Header[] = [...headers];
   if (auth) sent.splice(1, 0, ['Authorization', auth.authorization()]);
@@ -186,13 +189,40 @@ async function dispatch(
       headers: sent.flat(),
       body: opened?.body ?? null,
       signal,
-    });
-    if (options.trace)
-      traceResponse(options.trace, response.statusCode, reasonPhrase(response.statusCode), response.headers);
-    return response;
+      // As the server spelled them: -i prints them so. (undici 6 reads this option; its types misspell it.)
+      responseHeaders: 'raw',
+      // undici closes the connection after a HEAD (for servers that send a body anyway); curl keeps it, and a
+      // `Connection: close` in the answer to -I would differ from curl's.
+      reset: false,
+    } as Dispatcher.RequestOptions);
+    const rawHeaders = pairs(response.headers as unknown as string[]);
+    if (options.trace) traceResponse(options.trace, response.statusCode, reasonPhrase(response.statusCode), rawHeaders);
+    return {
+      status: response.statusCode,
+      statusText: reasonPhrase(response.statusCode),
+      headers: byName(rawHeaders),
+      rawHeaders,
+      body: response.body,
+    };
   } catch (error) {
     throw transferError(error, url);
   }
+}
+
+function pairs(flat: string[]): Header[] {
+  const headers: Header[] = [];
+  for (let n = 0; n + 1 < flat.length; n += 2) headers.push([String(flat[n]), String(flat[n + 1])]);
+  return headers;
+}
+
+function byName(headers: Header[]): IncomingHttpHeaders {
+  const named: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    const seen = named[key];
+    named[key] = seen === undefined ? value : [seen, value].flat();
+  }
+  return named;
 }
 
 /** An AbortSignal for one attempt: --max-time, or the caller's signal (SIGINT), whichever comes first. */

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Header } from './request.ts';
 
 /** Receives curl-style -v lines: `> ` request, `< ` response, `* ` what c8y-token does. Never a credential. */
@@ -13,20 +12,15 @@ export function traceRequest(trace: Trace, method: string, url: URL, headers: He
   trace('>');
 }
 
-export function traceResponse(trace: Trace, status: number, statusText: string, headers: IncomingHttpHeaders): void {
+export function traceResponse(trace: Trace, status: number, statusText: string, headers: Header[]): void {
   trace(`< HTTP/1.1 ${status} ${statusText}`.trimEnd());
   for (const line of headerLines(headers)) trace(`< ${line}`);
   trace('<');
 }
 
-/** Response headers as `name: value` lines, a repeated header once per value. */
-export function headerLines(headers: IncomingHttpHeaders): string[] {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    for (const one of Array.isArray(value) ? value : [value ?? ''])
-      lines.push(`${name}: ${SECRET.has(name) ? redact(name, one) : one}`);
-  }
-  return lines;
+/** Response headers as `Name: value` lines, as the server sent them. */
+export function headerLines(headers: Header[]): string[] {
+  return headers.map(([name, value]) => `${name}: ${redact(name, value)}`);
 }
 
 /** Keeps the scheme (`Bearer`, `Basic`) so -v still shows which credentials went out. */
