@@ -39,7 +39,7 @@ const nodeStreams: Plugin = {
 await rm(OUT_DIR, { recursive: true, force: true });
 const { metafile } = await build({
   absWorkingDir: ROOT,
-  entryPoints: { 'c8y-token': 'src/cli/main.ts' },
+  entryPoints: { 'c8y-token': 'src/cli/main.ts', 'compile-cache': 'src/cli/compile-cache.ts' },
   outdir: OUT_DIR,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
