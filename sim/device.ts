@@ -11,6 +11,11 @@ export interface SimulatedDevice {
   broker: Broker;
   bridge: Bridge;
   tenant: Tenant;
+  /**
+   * Sets the tenant's clock this far ahead of the device's (negative: behind), in ms: the tokens the bridge issues and
+   * the tenant's Date header. The tests cannot change the device's clock; from the device, this is the same.
+   */
+  setTenantClock(offsetMs: number): void;
   stop(): Promise<void>;
 }
 
@@ -24,6 +29,10 @@ export async function startSimulatedDevice(options: TenantOptions = {}): Promise
       broker,
       bridge,
       tenant,
+      setTenantClock(offsetMs) {
+        bridge.options.token = { ...bridge.options.token, clockOffsetMs: offsetMs };
+        tenant!.clockOffsetMs = offsetMs;
+      },
       async stop() {
         await bridge.stop();
         await tenant!.stop();

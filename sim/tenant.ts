@@ -40,6 +40,8 @@ export interface Tenant {
   managedObjects: number;
   /** Origin written into `next` links (a tenant behind a proxy may announce another one). */
   linkOrigin: string;
+  /** How far the tenant's clock is ahead of this machine's (negative: behind), in ms: shifts its Date header. */
+  clockOffsetMs: number;
   route(method: string, path: string, handler: Handler): void;
   /** Forgets recorded requests and added routes, and restores the defaults. */
   reset(): void;
@@ -64,6 +66,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
     authorize: bearer,
     managedObjects: 12,
     linkOrigin: '',
+    clockOffsetMs: 0,
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
     reset() {
       tenant.requests.length = 0;
@@ -71,6 +74,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
       tenant.authorize = bearer;
       tenant.managedObjects = 12;
       tenant.linkOrigin = tenant.url;
+      tenant.clockOffsetMs = 0;
       routes.clear();
     },
     async stop() {
@@ -96,6 +100,8 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
         body: Buffer.concat(chunks),
       };
       tenant.requests.push(request);
+      response.sendDate = false;
+      response.setHeader('date', new Date(Date.now() + tenant.clockOffsetMs).toUTCString());
       Promise.resolve(handle(tenant, routes, request, response)).catch((error: Error) => {
         if (!response.headersSent) sendJson(response, 500, { error: 'test/Failure', message: error.message });
       });

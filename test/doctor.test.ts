@@ -42,7 +42,7 @@ describe('c8y-token doctor', () => {
       const lines = result.stdout.trimEnd().split('\n');
       assert.deepEqual(
         lines.map((line) => line.split(/\s+/).slice(0, 2).join(' ')),
-        ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims', 'ok tenant'],
+        ['ok configuration', 'ok broker', 'ok bridge', 'ok token', 'ok claims', 'ok tenant', 'ok clock'],
       );
       assert.match(
         lines[0]!,
@@ -64,6 +64,10 @@ describe('c8y-token doctor', () => {
         new RegExp(
           `HTTP 200 from GET ${escapeRegExp(tenant.url)}/user/currentUser in \\d+ ms, user device_rpi4-d83add90fe56$`,
         ),
+      );
+      assert.match(
+        lines[6]!,
+        /the device clock is within a minute of the tenant's \(by the tenant's Date header, \w{3}, /,
       );
       assert.deepEqual(
         tenant.requests.map((request) => [request.method, request.url, request.headers.authorization]),
@@ -136,10 +140,11 @@ describe('c8y-token doctor', () => {
     const report = JSON.parse(result.stdout);
     assert.deepEqual(
       report.checks.map((check: { name: string; status: string }) => `${check.status} ${check.name}`),
-      ['ok configuration', 'ok broker', 'warn bridge', 'ok token', 'ok claims', 'failed tenant'],
+      ['ok configuration', 'ok broker', 'warn bridge', 'ok token', 'ok claims', 'failed tenant', 'ok clock'],
     );
+    assert.match(report.checks.at(-1).summary, /within a minute of the tenant's \(by the token's iat\)/);
     assert.match(
-      report.checks.at(-1).summary,
+      report.checks.at(-2).summary,
       new RegExp(`could not connect to ${escapeRegExp(url.slice(7))} \\(ECONNREFUSED\\)`),
     );
     assert.equal(tenant.requests.length, 0);

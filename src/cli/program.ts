@@ -155,8 +155,9 @@ Examples:
     .addHelpText('after', `
 Checks, in order: configuration (and where each value came from), broker reachable, cloud bridge health,
 token round trip (a fresh token, never a cached one), token claims, tenant reachable (GET /user/currentUser,
-within --timeout). Exits non-zero with the failing check's exit code: 7 for the broker, 28 for the token, 1 for
-the bridge; for the tenant, curl's (5, 6, 7, 22 for an HTTP error such as 401, 28, 35, 56, 60, 77).
+within --timeout), the device clock against the tenant's (a warning beyond a minute). Exits non-zero with the
+failing check's exit code: 7 for the broker, 28 for the token, 1 for the bridge; for the tenant, curl's (5, 6, 7,
+22 for an HTTP error such as 401, 28, 35, 56, 60, 77).
 
 Examples:
   c8y-token doctor

@@ -10,7 +10,7 @@ import type { RequestOptions } from './token/request.ts';
 import { issuerPolicy, issuerRefusal } from './token/issuer.ts';
 import { explicitUrl } from './token/tenant-url.ts';
 import { parseDuration } from './duration.ts';
-import { clockWarning } from './token/clock.ts';
+import { tokenClockWarning } from './token/clock.ts';
 
 export interface GetTokenOptions extends SettingsInput, RequestOptions {
   /** Environment for the settings and the cache location (default: process.env). */
@@ -47,7 +47,7 @@ export interface GetTokenOptions extends SettingsInput, RequestOptions {
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<DeviceToken> {
   const token = await cachedOrRequested(options);
-  if (token.clockOffsetMs !== 0) options.warn?.(clockWarning(token.clockOffsetMs, "the token's issue time"));
+  if (token.clockOffsetMs !== 0) options.warn?.(tokenClockWarning(token.clockOffsetMs));
   return token;
 }
 

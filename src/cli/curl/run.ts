@@ -17,6 +17,7 @@ import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
 import { once } from '../output.ts';
+import { tenantClockCheck } from './tenant-clock.ts';
 import { checkTenantUrl, tenantUrl } from '../../core/token/tenant-url.ts';
 
 export interface CurlOptions extends GetTokenOptions, RequestSpec {
@@ -123,9 +124,13 @@ async function transfer(
   // Started early, used late: loading undici overlaps the token retrieval.
   const agent = loadAgent();
 
-  // A refused token is replaced after a 401: the clock warning is worth one line per run, not one per token.
-  const tokenOptions: GetTokenOptions = { ...options, warn: once(warn) };
+  // A refused token is replaced after a 401, and the tenant's Date header is checked too: the clock warning is worth
+  // one line per run, not one per token or answer.
+  const clockWarning = once(warn);
+  const tokenOptions: GetTokenOptions = { ...options, warn: clockWarning };
   const token = await getToken(tokenOptions);
+  const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
+  const checkClock = tenantClockCheck(clockWarning, trace);
   const base = tenantUrl(token, options.url, options.env);
   if (base.warning) warn(base.warning);
   const baseUrl = new URL(base.url);
@@ -134,7 +139,6 @@ async function transfer(
   info.urlEffective = request.url.href;
   info.method = request.method;
 
-  const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
   const dispatcher = tenantDispatcher(await agent, trust, {
     connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     proxy: options.proxy,
@@ -171,6 +175,7 @@ async function transfer(
         ...sendOptions,
         pageSize: options.pageSize,
         onPage: (exchange, bytes) => {
+          checkClock(exchange);
           record(info, exchange);
           info.sizeDownload += bytes;
         },
@@ -178,6 +183,7 @@ async function transfer(
       await writeArray(pages, sink, pretty, request);
     } else {
       const exchange = await send(request, sendOptions);
+      checkClock(exchange);
       record(info, exchange);
       const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
       if (failed && !options.failWithBody) {

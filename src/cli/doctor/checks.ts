@@ -8,15 +8,16 @@ import { formatDuration } from '../../core/duration.ts';
 import { bridgeDownHint, type BridgeHealth } from '../../core/token/bridge-health.ts';
 import { belongsTo, hostOf } from '../../core/token/issuer.ts';
 import { explicitUrl } from '../../core/token/tenant-url.ts';
+import { describeClockOffset, TIME_SYNC_HINT } from '../../core/token/clock.ts';
 import { probeBroker } from './health.ts';
-import { probeTenant } from './tenant.ts';
+import { probeTenant, type TenantProbe } from './tenant.ts';
 import type { ProxySettings } from '../../core/http/proxy.ts';
 import type { TrustSettings } from '../../core/http/trust.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'failed';
 
 export interface DoctorCheck {
-  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'issuer' | 'tenant';
+  name: 'configuration' | 'broker' | 'bridge' | 'token' | 'claims' | 'issuer' | 'tenant' | 'clock';
   status: CheckStatus;
   summary: string;
   hint?: string;
@@ -34,8 +35,8 @@ export interface DoctorOptions extends GetTokenOptions, Omit<TrustSettings, 'env
 const SHORT_VALIDITY_MS = 5 * 60_000;
 
 /**
- * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims, and
- * the tenant accepting it. A check that leaves nothing to test further (no configuration, no broker, no token) ends
+ * Runs the checks in the order a token travels: configuration, broker, bridge health, token round trip, claims, the
+ * tenant accepting it, and the device clock against the tenant's. A check that leaves nothing to test further (no configuration, no broker, no token) ends
  * the run. The token is always a fresh one from the bridge: a cached one would prove nothing about the round trip.
  */
 export async function runDoctor(
@@ -109,13 +110,16 @@ export async function runDoctor(
   const tenant = await attempt('tenant', () =>
     probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
   );
-  if (!tenant) return checks;
-  report({
-    name: 'tenant',
-    status: 'ok',
-    summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
-    details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
-  });
+  if (tenant) {
+    report({
+      name: 'tenant',
+      status: 'ok',
+      summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
+      details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
+    });
+  }
+  // The token's iat tells the time even when the tenant could not be reached.
+  report(clockCheck(token, tenant));
   return checks;
 }
 
@@ -178,5 +182,36 @@ function bridgeCheck(health: BridgeHealth): DoctorCheck {
       ? `the bridge health message on ${unreadable[0]} is ${unreadable[1]}`
       : `no bridge health status on ${health.topics.map((bridge) => bridge.topic).join(' or ')}`,
     hint: 'is thin-edge connected to Cumulocity (`tedge connect c8y`)? an older thin-edge may not publish it',
+  };
+}
+
+/**
+ * The device clock against the tenant's: by the tenant's `Date` header when it answered, else by the token's `iat`.
+ * Off by more than a minute is a warning, not a failure: tokens are judged in the tenant's time, but whatever else on
+ * the device reads the clock (certificates, logs, schedules) is wrong too.
+ */
+export function clockCheck(token: DeviceToken, tenant: TenantProbe | undefined): DoctorCheck {
+  const byDate = tenant?.clockOffsetMs !== undefined;
+  const offsetMs = byDate ? tenant!.clockOffsetMs! : token.clockOffsetMs;
+  const source = byDate ? `the tenant's Date header, ${tenant!.date}` : "the token's iat";
+  const details = {
+    clockOffsetMs: offsetMs,
+    source: byDate ? 'date header' : 'token',
+    tokenClockOffsetMs: token.clockOffsetMs,
+  };
+  if (offsetMs === 0) {
+    return {
+      name: 'clock',
+      status: 'ok',
+      summary: `the device clock is within a minute of the tenant's (by ${source})`,
+      details,
+    };
+  }
+  return {
+    name: 'clock',
+    status: 'warn',
+    summary: `the device clock is ${describeClockOffset(offsetMs)} the tenant's (by ${source}); tokens are judged in the tenant's time`,
+    hint: TIME_SYNC_HINT,
+    details,
   };
 }

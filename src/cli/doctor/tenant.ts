@@ -10,6 +10,7 @@ import { tenantTrust, type TrustSettings } from '../../core/http/trust.ts';
 import { tenantUrl } from '../../core/token/tenant-url.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
 import { formatDuration } from '../../core/duration.ts';
+import { dateHeaderOffset } from '../../core/token/clock.ts';
 
 /** The proxy and the CAs are curl's: the same flags and environment variables, read the same way. */
 export interface TenantProbeOptions extends Omit<TrustSettings, 'env'>, Omit<ProxySettings, 'env'> {
@@ -27,6 +28,9 @@ export interface TenantProbe {
   /** `userName` from the answer: the user the tenant took the token for. */
   user: string | undefined;
   latencyMs: number;
+  /** The answer's `Date` header, and the offset it shows (see dateHeaderOffset); both undefined without one. */
+  date: string | undefined;
+  clockOffsetMs: number | undefined;
 }
 
 /**
@@ -45,10 +49,12 @@ export async function probeTenant(token: DeviceToken, options: TenantProbeOption
   const started = performance.now();
   try {
     const exchange = await send(request, { dispatcher, maxTimeMs: options.timeoutMs, signal: options.signal });
+    const clockOffsetMs = dateHeaderOffset(exchange.headers.date, Date.now());
+    const date = typeof exchange.headers.date === 'string' ? exchange.headers.date : undefined;
     const body = await receiving(exchange.url, () => exchange.body.text());
     const latencyMs = Math.round(performance.now() - started);
     if (exchange.status >= 400) throw statusError(exchange.status, exchange.method, exchange.url, body);
-    return { url: request.url, status: exchange.status, user: userName(body), latencyMs };
+    return { url: request.url, status: exchange.status, user: userName(body), latencyMs, date, clockOffsetMs };
   } catch (error) {
     if (error instanceof C8yTokenError && error.kind === 'timeout') {
       throw new C8yTokenError('timeout', `no answer from ${base.host} within ${formatDuration(options.timeoutMs)}`, {

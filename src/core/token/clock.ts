@@ -27,12 +27,23 @@ export function describeClockOffset(offsetMs: number): string {
   return `${formatDuration(minutes * 60_000)} ${offsetMs > 0 ? 'behind' : 'ahead of'}`;
 }
 
-/** The warning for a token judged in the tenant's time. */
+/** The warning for a device clock that is off: by what it was measured, and what that means. */
 export function clockWarning(offsetMs: number, source: string): string {
-  return (
-    `the device clock is ${describeClockOffset(offsetMs)} the tenant's (by ${source}): ` +
-    `judging the token in the tenant's time; ${TIME_SYNC_HINT}`
-  );
+  return `the device clock is ${describeClockOffset(offsetMs)} the tenant's (${source}); ${TIME_SYNC_HINT}`;
+}
+
+/** The warning for a token judged in the tenant's time. */
+export function tokenClockWarning(offsetMs: number): string {
+  return clockWarning(offsetMs, "by the token's iat: the token is judged in the tenant's time");
+}
+
+/**
+ * The offset that an HTTP answer's `Date` header shows, received at the device's `receivedMs`: undefined without a
+ * readable header. The header has whole seconds, well within the minute that counts.
+ */
+export function dateHeaderOffset(date: string | string[] | undefined, receivedMs: number): number | undefined {
+  const tenantMs = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+  return Number.isNaN(tenantMs) ? undefined : clockOffset(tenantMs, receivedMs);
 }
 
 /** What to add where a token's remaining validity is shown: nothing when the clocks agree. */
