@@ -58,5 +58,9 @@ export {
   type PaginateOptions,
 } from './core/http/paginate.ts';
 export { targetUrl, assertAllowedPath } from './core/http/target.ts';
+export { tenantDispatcher, type ConnectionSettings } from './core/http/dispatcher.ts';
+export type { Undici } from './core/http/agent.ts';
+export { proxyFor, bypassesProxy, parseProxy, type ProxyServer, type ProxySettings } from './core/http/proxy.ts';
+export { tenantTrust, SYSTEM_CA_FILE, type Trust, type TrustSettings } from './core/http/trust.ts';
 export { transferError, statusError } from './core/http/failures.ts';
 export { expandWriteOut, type TransferInfo, type WriteOutPiece } from './cli/curl/write-out.ts';

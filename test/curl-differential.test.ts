@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signToken } from '../sim/bridge.ts';
 import { runCli } from './harness/cli.ts';
 import {
+  closedPort,
   curlMissing,
   runBoth,
   type DiffCase,
@@ -282,11 +281,3 @@ describe('c8y-token curl against the real curl', { skip: curlMissing, concurrenc
     });
   }
 });
-
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}

@@ -1,14 +1,30 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signToken } from '../sim/bridge.ts';
 import { startTenant } from '../sim/tenant.ts';
-import { bypassesProxy, parseProxy, proxyFor } from '../src/core/http/proxy.ts';
+import { Agent, buildConnector } from 'undici';
+import {
+  bypassesProxy,
+  parseProxy,
+  prepareRequest,
+  proxyFor,
+  requestAt,
+  send,
+  tenantDispatcher,
+  tenantTrust,
+} from '../src/index.ts';
 import { runCli } from './harness/cli.ts';
-import { curlMissing, runBoth, type DiffCase, type DiffContext, type Lane } from './harness/differential.ts';
+import {
+  closedPort,
+  curlMissing,
+  runBoth,
+  type DiffCase,
+  type DiffContext,
+  type Lane,
+} from './harness/differential.ts';
 import { startLane } from './harness/differential-tenant.ts';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
 import { makePrivateCa, type PrivateCa } from './harness/private-ca.ts';
@@ -183,6 +199,28 @@ describe('what the proxy sees', () => {
   });
 });
 
+describe('the library', () => {
+  test("tenantDispatcher with undici's own Agent: through the tunnel, with the system's CAs", async () => {
+    const [open] = proxies;
+    open!.requests.length = 0;
+    const env = { https_proxy: world.open, SSL_CERT_FILE: world.ca.caFile };
+    const dispatcher = tenantDispatcher({ Agent, buildConnector }, await tenantTrust({ env }), {
+      connectTimeoutMs: 10_000,
+      env,
+    });
+    try {
+      const spec = { headers: ['Authorization: Bearer a.test.token'] };
+      const request = requestAt(await prepareRequest(spec), new URL(`${lanes.secure.tenant.url}${path}`));
+      const exchange = await send(request, { dispatcher });
+      assert.equal(exchange.status, 200);
+      await exchange.body.dump();
+    } finally {
+      await dispatcher.destroy();
+    }
+    assert.ok(open!.requests.length > 0 && open!.requests.every((request) => request.method === 'CONNECT'));
+  });
+});
+
 describe("doctor's tenant check", () => {
   const doctor = async (args: string[], env: Record<string, string> = {}) => {
     const result = await runCli(['doctor', '--json', '--url', lanes.secure.tenant.url, ...args], {
@@ -276,11 +314,3 @@ describe("curl's no_proxy rules", () => {
     );
   });
 });
-
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
