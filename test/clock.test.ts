@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { getToken } from '../src/index.ts';
@@ -14,6 +15,8 @@ const world = useBrokerAndBridge();
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+
+type Mark = { bootId: string; atMs: number; uptimeMs: number };
 
 /** A bridge of its own (its own topic prefix and cache) whose tenant's clock is `offsetMs` off the device's. */
 async function withTenantClock(
@@ -129,6 +132,33 @@ describe("a device clock behind the tenant: tokens are judged in the tenant's ti
       assert.equal(reused.stderr, '');
     });
   });
+
+  for (const [what, change] of [
+    [
+      'the device clock was set 2 h forward since (time sync)',
+      (mark: Mark) => ({ ...mark, atMs: mark.atMs - 2 * HOUR }),
+    ],
+    ['the device has booted since', (mark: Mark) => ({ ...mark, bootId: 'another-boot' })],
+  ] as const) {
+    test(`a cached offset no longer holds when ${what}`, async (t) => {
+      if (!existsSync('/proc/sys/kernel/random/boot_id')) return t.skip('no boot id on this system');
+      await withTenantClock(2 * HOUR, async ({ bridge, run, cacheDir }) => {
+        assert.equal((await run('get')).code, 0);
+        const [name] = (await readdir(cacheDir)).filter((file) => file.endsWith('.json'));
+        const file = join(cacheDir, name!);
+        const entry = JSON.parse(await readFile(file, 'utf8'));
+        assert.equal(typeof entry.clockMark.bootId, 'string');
+        await writeFile(file, JSON.stringify({ ...entry, clockMark: change(entry.clockMark) }));
+        // The offset is gone: by the device clock alone, the cached token (issued in the tenant's time, 2 h ahead)
+        // is not valid yet, and a new one is asked for, which measures the offset again.
+        const renewed = await run('get', '--verbose');
+        assert.equal(renewed.code, 0, renewed.stderr);
+        assert.match(renewed.stderr, /ignoring the cached entry: it is not valid before/);
+        assert.equal(bridge.requests, 2);
+        assert.equal(warnings(renewed.stderr).length, 1);
+      });
+    });
+  }
 
   test('the library: getToken exposes clockOffsetMs and passes the warning to warn', async () => {
     await withTenantClock(-5 * MINUTE, async ({ bridge }) => {

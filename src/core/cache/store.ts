@@ -1,6 +1,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeToken, type DeviceToken } from '../token/claims.ts';
+import { clockMark, offsetNow, parseClockMark } from './clock-mark.ts';
 import { readPrivateFile, TEMP_SUFFIX, writePrivateFile } from './private-file.ts';
 
 /**
@@ -78,7 +79,11 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
     ) {
       return { file, problem: 'not a cache entry' };
     }
-    return { file, entry: { host, port, topicPrefix, tenant, token: { ...decodeToken(token), clockOffsetMs } } };
+    const offset = offsetNow(clockOffsetMs, parseClockMark(data.clockMark));
+    return {
+      file,
+      entry: { host, port, topicPrefix, tenant, token: { ...decodeToken(token), clockOffsetMs: offset } },
+    };
   } catch {
     return { file, problem: 'corrupt' };
   }
@@ -86,13 +91,15 @@ async function readStored(file: string): Promise<StoredEntry | undefined> {
 
 /**
  * Writes the entry atomically, so that a reader sees the old token or the new one, never half a file. When the signal
- * is aborted first, nothing is left behind. The entry keeps the clock offset measured when the token arrived: a
- * cached token is judged in the tenant's time as a fresh one is.
+ * is aborted first, nothing is left behind. The entry keeps the clock offset measured when the token arrived, and
+ * a clock mark that lets a reader follow a later setting of the device clock: a cached token is judged in the
+ * tenant's time as a fresh one is.
  */
 export async function writeEntry(dir: string, key: CacheKey, token: DeviceToken, signal?: AbortSignal): Promise<void> {
   const { host, port, topicPrefix, tenant } = key;
-  const content = `${JSON.stringify({ host, port, topicPrefix, tenant, token: token.token, clockOffsetMs: token.clockOffsetMs })}\n`;
-  await writePrivateFile(entryPath(dir, key), content, signal);
+  const { clockOffsetMs } = token;
+  const entry = { host, port, topicPrefix, tenant, token: token.token, clockOffsetMs, clockMark: clockMark() };
+  await writePrivateFile(entryPath(dir, key), `${JSON.stringify(entry)}\n`, signal);
 }
 
 /** Removes the entry if it still holds this token: another process may already have replaced it with a good one. */
