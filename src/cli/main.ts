@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { curlOptions, DEFAULT_FLAGS, tokenOptions } from './flags.ts';
 import { get } from './commands/get.ts';
 import { listenForInterruptions } from './interruption.ts';
+import { handleClosedOutput } from './output.ts';
 import { type Reporting, reportError } from './reporting.ts';
 
 /** The CLI's entry: the one place where failures become exit codes and messages. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   const reporting: Reporting = { verbose: false, quiet: false };
   listenForInterruptions(true);
+  handleClosedOutput();
   try {
     const [command, path, ...rest] = argv.slice(2);
     // `c8y-token get` and `c8y-token curl PATH`, what scripts run most, have nothing to parse: loading commander and

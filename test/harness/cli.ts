@@ -23,6 +23,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Leave stdin open after the input, as a reader that never closes it does (cron, `ssh host cmd`). */
   holdStdin?: boolean;
+  /** Close this stream's reading end at once, as a reader that goes away does (`| head -1`). */
+  closeReader?: 'stdout' | 'stderr';
   /** Kill the CLI after this long: a hung command fails its test instead of the whole suite. */
   killAfterMs?: number;
   /** The CLI's umask (default: the test runner's). */
@@ -74,6 +76,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   const result = new Promise<RunResult>((resolvePromise, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    if (options.closeReader) child[options.closeReader].destroy();
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const killer = setTimeout(() => {

@@ -1,4 +1,4 @@
-import { write, warn } from '../output.ts';
+import { stdoutCarriesData, write, warn } from '../output.ts';
 import { getTokenVariables, shellExports, type Shell, type TokenVariablesOptions } from '../../core/token/variables.ts';
 
 export interface EnvCommandOptions extends TokenVariablesOptions {
@@ -6,6 +6,7 @@ export interface EnvCommandOptions extends TokenVariablesOptions {
 }
 
 export async function env(options: EnvCommandOptions): Promise<void> {
+  stdoutCarriesData();
   const variables = await getTokenVariables({ ...options, warn });
   await write(process.stdout, shellExports(variables, options.shell));
 }

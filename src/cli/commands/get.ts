@@ -1,5 +1,5 @@
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
-import { write } from '../output.ts';
+import { stdoutCarriesData, write } from '../output.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
 
 export const TOKEN_FORMATS = ['token', 'json', 'header'] as const;
@@ -10,6 +10,7 @@ export interface GetCommandOptions extends GetTokenOptions {
 }
 
 export async function get(options: GetCommandOptions): Promise<void> {
+  stdoutCarriesData();
   const token = await getToken(options);
   await write(process.stdout, `${formatToken(token, options.format)}\n`);
 }

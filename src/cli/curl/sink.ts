@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { C8yTokenError } from '../../core/errors.ts';
+import { writeError } from '../output.ts';
 
 /**
  * Where the response goes: stdout, or the -o file, created only when there is something to write (as curl does,
@@ -63,13 +63,7 @@ export class Sink {
 
   private check(): void {
     if (this.failure === undefined) return;
-    const code = (this.failure as NodeJS.ErrnoException)?.code ?? String(this.failure);
-    throw new C8yTokenError('write', `cannot write to ${this.name} (${code})`, {
-      hint:
-        this.name === 'stdout'
-          ? 'whatever read the output stopped reading'
-          : 'check the -o path: does its directory exist, may it be written?',
-    });
+    throw writeError(this.name, this.failure);
   }
 }
 
