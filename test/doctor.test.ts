@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { startBridge, type Bridge } from '../sim/bridge.ts';
 import { freePort, startBroker, type Broker } from '../sim/broker.ts';
-import { brokerEnv, runCli } from './harness/cli.ts';
+import { baseEnv, brokerEnv, runCli } from './harness/cli.ts';
+import { fakeTedge, writeMapperToml } from './harness/tedge.ts';
 import { startTenant, type Tenant } from '../sim/tenant.ts';
 
 let broker: Broker;
@@ -188,6 +191,49 @@ describe('c8y-token doctor', () => {
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(result.stdout, /\nfailed +tenant +the token's issuer http:\/\/127\.0\.0\.1:\d+ is not https/);
     assert.equal(tenant.requests.length, 0);
+  });
+
+  test('what thin-edge says: which tedge read which files, the bridge kind, the broker user but never the password', async () => {
+    const tedge = await fakeTedge({ 'mqtt.client.port': String(broker.port), 'mqtt.bridge.built_in': 'false' });
+    const password = `pw-${Date.now()}-never-shown`;
+    const passwordFile = join(tedge.dir, 'password');
+    await writeFile(passwordFile, `${password}\n`);
+    const mapper = await writeMapperToml(tedge.configDir, { 'bridge.topic_prefix': 'doc' });
+    // A profile directory without its file yet: tedge reads nothing there.
+    await mkdir(join(tedge.configDir, 'mappers', 'c8y.new'));
+    const env = {
+      ...tenantEnv(),
+      PATH: `${tedge.dir}:${baseEnv().PATH}`,
+      TEDGE_CONFIG_DIR: tedge.configDir,
+      TEDGE_MQTT_CLIENT_AUTH_USERNAME: 'device',
+      TEDGE_MQTT_CLIENT_AUTH_PASSWORD_FILE: passwordFile,
+    };
+    const text = await runCli(['doctor', '--verbose'], { env });
+    assert.equal(text.code, 0, text.stdout + text.stderr);
+    const toml = join(tedge.configDir, 'tedge.toml');
+    assert.match(
+      text.stdout.split('\n')[0]!,
+      new RegExp(
+        `; tedge ${escapeRegExp(join(tedge.dir, 'tedge'))} read ${escapeRegExp(`${toml}, ${mapper}`)}; ` +
+          `mosquitto bridge \\(mqtt\\.bridge\\.built_in=false\\); ` +
+          `broker user device \\(env\\), password from ${escapeRegExp(passwordFile)}$`,
+      ),
+    );
+    const json = await runCli(['doctor', '--json'], { env });
+    const configuration = JSON.parse(json.stdout).checks[0];
+    assert.equal(configuration.details.tedge, join(tedge.dir, 'tedge'));
+    assert.deepEqual(configuration.details.files, [toml, mapper]);
+    assert.equal(configuration.details.bridgeKind, 'mosquitto');
+    assert.equal(configuration.details.username, 'device');
+    for (const output of [text.stdout, text.stderr, json.stdout, json.stderr]) assert.ok(!output.includes(password));
+  });
+
+  test('without tedge on PATH, doctor says so', async () => {
+    const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: tenantEnv() });
+    assert.match(
+      result.stdout.split('\n')[0]!,
+      /; tedge not found on PATH: thin-edge's settings unknown; bridge kind not configured; no broker user$/,
+    );
   });
 
   test('its help does not offer the cache options: doctor always asks the bridge', async () => {

@@ -1,4 +1,5 @@
 import { resolveSettings, type ResolvedSettings } from '../../core/settings/resolve.ts';
+import { describeThinEdge, thinEdgeFacts } from './thin-edge.ts';
 import { C8yTokenError } from '../../core/errors.ts';
 import type { GetTokenOptions } from '../../core/get-token.ts';
 import { remainingValidity, type DeviceToken } from '../../core/token/claims.ts';
@@ -68,9 +69,16 @@ export async function runDoctor(
     resolveSettings(options, options.env ? { env: options.env } : {}),
   );
   if (!settings) return checks;
-  report({ name: 'configuration', status: 'ok', summary: describeSettings(settings), details: { ...settings } });
+  const env = options.env ?? process.env;
+  const thinEdge = await thinEdgeFacts(options.configDir ?? (env.TEDGE_CONFIG_DIR || undefined), env);
+  report({
+    name: 'configuration',
+    status: 'ok',
+    summary: `${describeSettings(settings)}; ${describeThinEdge(thinEdge, settings)}`,
+    details: { ...settings, ...thinEdge },
+  });
 
-  const broker = `${settings.caFile ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
+  const broker = `${settings.caFile || settings.caDir ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`;
   const probe = await attempt('broker', () => probeBroker(settings, options.signal));
   if (!probe) return checks;
   report({
@@ -154,7 +162,11 @@ function issuerCheck(
 
 function describeSettings(settings: ResolvedSettings): string {
   const from = (key: keyof ResolvedSettings['sources']) => settings.sources[key];
-  const tls = settings.caFile ? `TLS with CA ${settings.caFile} (${from('caFile')})` : 'no TLS';
+  const cas = [
+    ...(settings.caFile ? [`CA ${settings.caFile} (${from('caFile')})`] : []),
+    ...(settings.caDir ? [`CA directory ${settings.caDir} (${from('caDir')})`] : []),
+  ];
+  const tls = cas.length > 0 ? `TLS with ${cas.join(' and ')}` : 'no TLS';
   return (
     `broker ${settings.host} (${from('host')}) port ${settings.port} (${from('port')}), ` +
     `topic prefix ${settings.topicPrefix} (${from('topicPrefix')}), ${tls}`
