@@ -3,11 +3,10 @@ import { DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../defaults.ts';
 import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
 import { brokerClientFactory, brokerClientOptions, connectError } from '../mqtt/broker-connection.ts';
 import { formatSeconds } from '../duration.ts';
-import { isoTime, type DeviceToken } from './claims.ts';
-import { describeClockOffset, TIME_SYNC_HINT } from './clock.ts';
+import type { DeviceToken } from './claims.ts';
 import { BridgeHealth, bridgeDownError } from './bridge-health.ts';
-import { issuerRefusal, type IssuerPolicy } from './issuer.ts';
-import { parseReply } from './reply.ts';
+import type { IssuerPolicy } from './issuer.ts';
+import { Replies } from './replies.ts';
 
 export interface RequestOptions {
   /** Give up (kind 'timeout') when no usable token has arrived after this long. */
@@ -60,27 +59,24 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     let lastError: Error | undefined;
     let republishTimer: NodeJS.Timeout | undefined;
     let reconnectTimer: NodeJS.Timeout | undefined;
-    // Replies that were not usable: how many, and the issue times of those refused only as expired by the device clock.
-    let refused = 0;
-    const expiredIssuedAt: number[] = [];
 
     const user = clientOptions.username === undefined ? '' : `, user '${clientOptions.username}'`;
     log(`connecting to ${clientOptions.protocol}://${broker} as ${clientOptions.clientId}${user}`);
     const client = openClient();
 
     const health = new BridgeHealth(settings.topicPrefix);
-    /** Issuers of the tokens refused under options.issuer, by the reason given. */
-    const refusedIssuers = new Map<string, string>();
+    const replies = new Replies(replyTopic, options, log);
     let sameToken: NodeJS.Timeout | undefined;
 
     const deadline = setTimeout(() => {
       const waited = formatSeconds(timeoutMs);
-      const down = client.connected ? health.down : undefined;
-      if (down) finish(bridgeDownError(down, waited));
-      else if (client.connected && expiredIssuedAt.length > 0 && expiredIssuedAt.length === refused) {
-        finish(clockAheadError(timeoutMs, expiredIssuedAt));
-      } else if (client.connected && refusedIssuers.size > 0) finish(issuerError(waited, replyTopic, refusedIssuers));
-      else finish(noReplyError(waited, client.connected ? `no usable reply on ${replyTopic}` : lostConnection(broker)));
+      if (!client.connected) return finish(noReplyError(waited, lostConnection(broker)));
+      const down = health.down;
+      finish(
+        down
+          ? bridgeDownError(down, waited)
+          : (replies.refusalError(timeoutMs) ?? noReplyError(waited, `no usable reply on ${replyTopic}`)),
+      );
     }, timeoutMs);
 
     const onAbort = () => finish(abortError(options.signal!));
@@ -130,31 +126,16 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
     });
 
     const onReply = (payload: Uint8Array, retained: boolean) => {
-      const reply = parseReply(payload, retained);
-      if (!('token' in reply)) {
-        log(`ignored a message on ${replyTopic}: ${reply.ignored}`);
-        if (retained) return;
-        refused++;
-        if (reply.expiredIssuedAt !== undefined) expiredIssuedAt.push(reply.expiredIssuedAt);
-        return;
-      }
-      const { token } = reply;
-      if (token.token === options.exclude) {
-        log(`ignored a message on ${replyTopic}: the token the tenant has just refused`);
+      const verdict = replies.judge(payload, retained);
+      if (verdict && 'take' in verdict) {
+        log(`token received after ${Date.now() - started} ms`);
+        finish(verdict.take);
+      } else if (verdict) {
         sameToken ??= setTimeout(() => {
           log('the bridge gave back the token the tenant refused, and no other');
-          finish(token);
+          finish(verdict.same);
         }, SAME_TOKEN_GRACE_MS);
-        return;
       }
-      const refusal = options.issuer && issuerRefusal(token, options.issuer);
-      if (refusal) {
-        refused++;
-        refusedIssuers.set(refusal.issuer, refusal.reason);
-        return log(`ignored a message on ${replyTopic}: token refused: ${refusal.reason}`);
-      }
-      log(`token received after ${Date.now() - started} ms`);
-      finish(token);
     };
 
     client.on('message', (topic, payload, packet) => {
@@ -185,24 +166,6 @@ export async function requestToken(settings: BrokerSettings, options: RequestOpt
   });
 }
 
-/**
- * Every reply was a token that had expired by the device's clock although it was valid when issued: rather than stale
- * messages, a device clock that is ahead of the tenant's by more than the tokens' lifetime.
- */
-function clockAheadError(timeoutMs: number, issuedAt: number[]): C8yTokenError {
-  const now = Date.now();
-  const latest = Math.max(...issuedAt);
-  const times = [...new Set(issuedAt)].sort((a, b) => a - b).map(isoTime);
-  const shown = times.length > 3 ? [...times.slice(0, 2), '…', times.at(-1)!] : times;
-  return new C8yTokenError(
-    'timeout',
-    `no token received within ${formatSeconds(timeoutMs)}: every reply was a token that had expired by the device's ` +
-      `clock (${new Date(now).toISOString()}), issued at ${shown.join(', ')}; ` +
-      `the device clock may be ${describeClockOffset(latest * 1000 - now)} the tenant's`,
-    { hint: TIME_SYNC_HINT },
-  );
-}
-
 function noReplyError(waited: string, why: string): C8yTokenError {
   return new C8yTokenError('timeout', `no token received within ${waited} (${why})`, {
     hint:
@@ -213,20 +176,4 @@ function noReplyError(waited: string, why: string): C8yTokenError {
 
 function lostConnection(broker: string): string {
   return `the connection to the broker at ${broker} was lost and could not be restored`;
-}
-
-/** Tokens came, but only from issuers not taken: say which, so that a device with an unusual setup learns why. */
-function issuerError(waited: string, replyTopic: string, refused: Map<string, string>): C8yTokenError {
-  const [issuer, reason] = [...refused][0]!;
-  const others = refused.size > 1 ? ` (and ${refused.size - 1} other issuer${refused.size > 2 ? 's' : ''})` : '';
-  const url = /^[a-z]+:\/\//i.test(issuer) ? issuer : `https://${issuer}`;
-  return new C8yTokenError(
-    'timeout',
-    `no token received within ${waited}: every token was refused, ${reason}${others}`,
-    {
-      hint:
-        `if ${issuer} is where this device's requests belong, accept its tokens with --url ${url} or C8Y_URL=${url}; ` +
-        `else find out which local process publishes on ${replyTopic}`,
-    },
-  );
 }
