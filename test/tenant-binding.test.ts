@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { claimsOf, startBridge, TENANT_HOST, type Bridge } from '../sim/bridge.ts';
@@ -78,22 +77,23 @@ describe("a token bound to thin-edge's tenant", () => {
 
   test("after `tedge reconnect` to another tenant, the old tenant's cached token is never served", async () => {
     rogue.options.silent = true;
-    const configDir = await mkdtemp(join(tmpdir(), 'c8y-token-tedge-config-'));
-    const tedge = await fakeTedge({ 'c8y.url': 'eu-latest.cumulocity.com' });
+    // thin-edge 2.x: the Cumulocity URL lives in mappers/c8y/mapper.toml.
+    const tedge = await fakeTedge();
+    const mapperToml = join(tedge.configDir, 'mappers', 'c8y', 'mapper.toml');
     try {
       const env = {
         PATH: `${tedge.dir}:${baseEnv().PATH}`,
-        TEDGE_CONFIG_DIR: configDir,
+        TEDGE_CONFIG_DIR: tedge.configDir,
         C8Y_TOKEN_CACHE_DIR: tempCacheDir(),
       };
-      await writeFile(join(configDir, 'tedge.toml'), '[c8y]\nurl = "eu-latest.cumulocity.com"\n');
+      await mkdir(dirname(mapperToml), { recursive: true });
+      await writeFile(mapperToml, 'url = "eu-latest.cumulocity.com"\n');
       const first = await get(env);
       assert.equal(first.code, 0, first.stderr);
       assert.equal(issuer(first.stdout), TENANT_HOST);
 
       // What `tedge reconnect c8y` to another tenant leaves behind: another c8y.url, and its tokens from there.
-      await writeFile(join(configDir, 'tedge.toml'), '[c8y]\nurl = "t777.us.cumulocity.com"\n');
-      await writeFile(join(tedge.dir, 'config-list'), 'c8y.url=t777.us.cumulocity.com\n');
+      await writeFile(mapperToml, 'url = "t777.us.cumulocity.com"\n');
       bridge.options.token = { claims: { iss: 't777.us.cumulocity.com', aud: 't777.us.cumulocity.com' } };
       const before = bridge.requests;
       const second = await get(env);
@@ -103,7 +103,6 @@ describe("a token bound to thin-edge's tenant", () => {
     } finally {
       delete bridge.options.token;
       rogue.options.silent = false;
-      await rm(configDir, { recursive: true, force: true });
       await rm(tedge.dir, { recursive: true, force: true });
     }
   });
