@@ -3,16 +3,13 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { splitPage } from '../src/core/http/collection-page.ts';
 import { retryAfter } from '../src/core/http/send.ts';
-import {
-  C8yTokenError,
-  expandWriteOut,
-  parseFormArg,
-  parseReply,
-  prepareRequest,
-  statusError,
-  targetUrl,
-  type TransferInfo,
-} from '../src/index.ts';
+import { C8yTokenError } from '../src/core/errors.ts';
+import { statusError } from '../src/core/http/failures.ts';
+import { parseFormArg } from '../src/core/http/multipart.ts';
+import { prepareRequest } from '../src/core/http/request.ts';
+import { targetUrl } from '../src/core/http/target.ts';
+import { parseReply } from '../src/core/token/reply.ts';
+import { expandWriteOut, type TransferInfo } from '../src/cli/curl/write-out.ts';
 import { parseDuration } from '../src/core/duration.ts';
 import { parsePort } from '../src/core/whole-number.ts';
 import { signToken } from '../sim/bridge.ts';

@@ -18,7 +18,13 @@ import { env } from './commands/env.ts';
 import { exec } from './commands/exec.ts';
 import { get } from './commands/get.ts';
 import type { Shell as CompletionShell } from './completion/scripts.ts';
-import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../core/defaults.ts';
+import {
+  DEFAULT_MIN_VALIDITY_MS,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_REPUBLISH_MS,
+  DEFAULT_TIMEOUT_MS,
+  MAX_PAGE_SIZE,
+} from '../core/defaults.ts';
 import type { DataArg, DataKind } from '../core/http/data.ts';
 import { listenForInterruptions } from './interruption.ts';
 import type { Shell } from '../core/token/variables.ts';
@@ -268,7 +274,11 @@ function addCurlCommand(program: Command, version: string): void {
     .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
       (v) => parseDuration(v, '--retry-delay'))
     .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
-    .option('--page-size <n>', 'pageSize for --paginate when the path has none (default: 1000)', (v) => parseCount(v, '--page-size', 1, 2000))
+    .option(
+      '--page-size <n>',
+      `pageSize for --paginate when the path has none (default: ${DEFAULT_PAGE_SIZE})`,
+      (v) => parseCount(v, '--page-size', 1, MAX_PAGE_SIZE),
+    )
     .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
   addUrlOption(addBrokerOptions(addConnectionOptions(command), { verbose }))

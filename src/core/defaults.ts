@@ -5,3 +5,7 @@
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_REPUBLISH_MS = 5_000;
 export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
+/** `pageSize` of a paginated request that names none: 1000 keeps requests few and a page's memory small. */
+export const DEFAULT_PAGE_SIZE = 1000;
+/** The largest page Cumulocity serves. */
+export const MAX_PAGE_SIZE = 2000;

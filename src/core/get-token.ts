@@ -53,7 +53,7 @@ export async function getToken(options: GetTokenOptions = {}): Promise<DeviceTok
 
 async function cachedOrRequested(options: GetTokenOptions): Promise<DeviceToken> {
   const env = options.env ?? process.env;
-  const minValidityMs = minValidity(options.minValidity);
+  const minValidityMs = parseMinValidity(options.minValidity);
   const dir = cacheDirectory(env);
   const log = options.log ?? (() => {});
   // The remembered settings and the token live in the same directory: it is checked once, when first needed.
@@ -89,7 +89,8 @@ async function loadRequest(): Promise<typeof import('./token/request.ts').reques
   return (await import('./token/request.ts')).requestToken;
 }
 
-function minValidity(value: number | string | undefined): number {
+/** GetTokenOptions.minValidity in milliseconds. */
+export function parseMinValidity(value: number | string | undefined): number {
   if (value === undefined) return DEFAULT_MIN_VALIDITY_MS;
   if (typeof value === 'string') return parseDuration(value, 'minValidity');
   if (!(value >= 0)) throw usageError(`minValidity: ${value} is not a duration in milliseconds`);

@@ -218,7 +218,7 @@ async function transfer(
  * Sends the device token to `origin` only; a refused token is replaced by a fresh one from getToken, never itself.
  * When the bridge has only the refused one to give, the refusal stands and `warn` says why.
  */
-export function tokenAuthorizer(
+function tokenAuthorizer(
   first: DeviceToken,
   origin: string,
   options: GetTokenOptions = {},

@@ -1,13 +1,9 @@
+import { DEFAULT_PAGE_SIZE } from '../defaults.ts';
 import { C8yTokenError, throwIfAborted, usageError } from '../errors.ts';
 import { splitPage } from './collection-page.ts';
 import { receiving, statusError } from './failures.ts';
 import type { HttpRequest } from './request.ts';
 import { send, type Exchange, type SendOptions } from './send.ts';
-
-/** Cumulocity's largest page. */
-export const MAX_PAGE_SIZE = 2000;
-/** Without it Cumulocity sends 5 items a page; 1000 keeps requests few and a page's memory small. */
-export const DEFAULT_PAGE_SIZE = 1000;
 
 /** Properties of a Cumulocity collection response that are not its items. */
 const NOT_ITEMS = new Set(['statistics', 'self', 'next', 'prev']);
@@ -94,13 +90,6 @@ export async function* paginateRaw(
 }
 
 /** The one array property of a collection: `managedObjects`, `measurements`, `events`, `alarms`, `operations`, ... */
-export function collectionKey(page: Record<string, unknown>, exchange: Pick<Exchange, 'url'>): string {
-  return itemsKey(
-    Object.keys(page).filter((key) => Array.isArray(page[key])),
-    exchange,
-  );
-}
-
 function itemsKey(arrayKeys: string[], exchange: Pick<Exchange, 'url'>): string {
   const keys = arrayKeys.filter((key) => !NOT_ITEMS.has(key));
   if (keys.length !== 1) {

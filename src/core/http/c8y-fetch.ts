@@ -1,0 +1,192 @@
+import type { Dispatcher } from 'undici';
+import { usageError } from '../errors.ts';
+import type { GetTokenOptions } from '../get-token.ts';
+import type { DeviceToken } from '../token/claims.ts';
+import { tokenSource, type TokenSource } from '../token/source.ts';
+import { checkTenantUrl, tenantUrl } from '../token/tenant-url.ts';
+import { loadAgent } from './agent.ts';
+import { receiving } from './failures.ts';
+import { fetchBody, type FetchBody } from './fetch-body.ts';
+import { paginate } from './paginate.ts';
+import type { RequestBody } from './body.ts';
+import type { Header, HttpRequest } from './request.ts';
+import { send, type Authorizer, type Exchange } from './send.ts';
+import { targetUrl } from './target.ts';
+
+export interface C8yFetchOptions extends GetTokenOptions {
+  /** The tenant's base URL; default: `C8Y_URL` in `env`, else `https://` and the token's issuer. */
+  url?: string | undefined;
+  /** CA certificates (PEM) to trust for the tenant instead of Node's; ignored when `dispatcher` is given. */
+  ca?: string | Buffer | undefined;
+  /** The undici Dispatcher that sends the requests; default: an Agent of its own, closed by close(). */
+  dispatcher?: Dispatcher | undefined;
+  /** Where the token comes from; default: tokenSource(options). Pass one to share its token with other users. */
+  tokens?: TokenSource | undefined;
+}
+
+export interface C8yRequestInit {
+  /** Default GET. */
+  method?: string | undefined;
+  /** `Accept: application/json` is sent unless given here; an `Authorization` given here replaces the token. */
+  headers?: Headers | Record<string, string> | Array<[string, string]> | undefined;
+  /** Bytes and text are sent again after a 401; a stream is, up to 1 MiB (held in memory), else only once. */
+  body?: FetchBody | null | undefined;
+  signal?: AbortSignal | null | undefined;
+  /** 'follow' (default) follows redirects; the token goes along only on the tenant's origin. */
+  redirect?: 'follow' | 'manual' | undefined;
+}
+
+export interface PageOptions {
+  /** `pageSize` when the path's query string has none (default 1000; Cumulocity serves at most 2000). */
+  pageSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A `fetch` bound to the tenant: paths are relative to its base URL, and the device token goes along. */
+export interface C8yFetch {
+  (path: string, init?: C8yRequestInit): Promise<Response>;
+  /** The items of a collection (`/inventory/managedObjects`, ...), page after page, one page in memory at a time. */
+  paginate(path: string, options?: PageOptions): AsyncGenerator<unknown, void, undefined>;
+  /** Closes the connections to the tenant (not those of a dispatcher passed in). */
+  close(): Promise<void>;
+}
+
+/**
+ * Returns a fetch-like function for the tenant. The device token comes from a token source (renewed before it
+ * expires); it is sent to the tenant's origin only, and a 401 gets one fresh token and one more try, body included.
+ * HTTP error statuses resolve, as with fetch; a failed transfer rejects with a C8yTokenError, an abort with the
+ * signal's reason.
+ */
+export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
+  checkTenantUrl(options.url, options.env);
+  const tokens = options.tokens ?? tokenSource(options);
+  let agent: Promise<Dispatcher> | undefined;
+  const dispatcher = (): Promise<Dispatcher> => {
+    if (options.dispatcher) return Promise.resolve(options.dispatcher);
+    agent ??= loadAgent().then((Agent) => new Agent(options.ca === undefined ? {} : { connect: { ca: options.ca } }));
+    return agent;
+  };
+  let warned = false;
+
+  /** The URL on the tenant, and the token for it, renewed on a 401 through the source. */
+  async function bind(path: string, signal: AbortSignal | undefined): Promise<{ url: URL; auth: Authorizer }> {
+    let token = await untilAborted(tokens.current(), signal);
+    const base = tenantUrl(token, options.url, options.env);
+    if (base.warning && !warned) options.log?.(base.warning);
+    warned = true;
+    const url = targetUrl(new URL(base.url), path);
+    const auth: Authorizer = {
+      origin: url.origin,
+      authorization: () => `Bearer ${token.token}`,
+      async refresh() {
+        const fresh = await tokens.refresh(token.token);
+        if (fresh.token !== token.token) {
+          token = fresh;
+          return true;
+        }
+        options.warn?.('the tenant refused the device token, and the bridge gave the same one back');
+        return false;
+      },
+    };
+    return { url, auth };
+  }
+
+  const c8yFetch = async (path: string, init: C8yRequestInit = {}): Promise<Response> => {
+    const signal = init.signal ?? undefined;
+    const method = init.method?.toUpperCase() ?? 'GET';
+    const given = new Headers(init.headers);
+    const body = init.body == null ? undefined : await fetchBody(init.body);
+    if (body && (method === 'GET' || method === 'HEAD')) throw usageError(`a ${method} request cannot have a body`);
+    const { url, auth } = await bind(path, signal);
+    const request: HttpRequest = { url, method, methodForced: false, headers: requestHeaders(given, body), body };
+    try {
+      const exchange = await send(request, {
+        dispatcher: await dispatcher(),
+        auth: given.has('authorization') ? undefined : auth,
+        location: init.redirect !== 'manual',
+        signal,
+        trace: options.log,
+      });
+      return await toResponse(exchange);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    }
+  };
+
+  return Object.assign(c8yFetch, {
+    async *paginate(path: string, page: PageOptions = {}): AsyncGenerator<unknown, void, undefined> {
+      const { url, auth } = await bind(path, page.signal);
+      const request: HttpRequest = {
+        url,
+        method: 'GET',
+        methodForced: false,
+        headers: requestHeaders(),
+        body: undefined,
+      };
+      yield* paginate(request, {
+        dispatcher: await dispatcher(),
+        auth,
+        location: true,
+        pageSize: page.pageSize,
+        signal: page.signal,
+        trace: options.log,
+      });
+    },
+    async close() {
+      const closing = agent;
+      agent = undefined;
+      await (await closing)?.close();
+    },
+  });
+}
+
+function requestHeaders(given = new Headers(), body?: RequestBody): Header[] {
+  const headers: Header[] = [];
+  if (!given.has('user-agent')) headers.push(['User-Agent', 'c8y-token']);
+  if (!given.has('accept')) headers.push(['Accept', 'application/json']);
+  if (body?.contentType && !given.has('content-type')) headers.push(['Content-Type', body.contentType]);
+  for (const [name, value] of given) headers.push([name, value]);
+  return headers;
+}
+
+/** A WHATWG Response over undici's answer; the body streams as it comes. */
+async function toResponse(exchange: Exchange): Promise<Response> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(exchange.headers)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  const empty = exchange.method === 'HEAD' || [204, 205, 304].includes(exchange.status);
+  if (empty) await exchange.body.dump();
+  const response = new Response(empty ? null : webStream(exchange), {
+    status: exchange.status,
+    statusText: exchange.statusText,
+    headers,
+  });
+  Object.defineProperty(response, 'url', { value: exchange.url.href });
+  return response;
+}
+
+/** Pulled as it is read; a connection that breaks midway errors it with the C8yTokenError curl would report. */
+function webStream(exchange: Exchange): ReadableStream<Uint8Array> {
+  const chunks = exchange.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return new ReadableStream({
+    async pull(controller) {
+      const next = await receiving(exchange.url, () => chunks.next());
+      if (next.done) controller.close();
+      else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+    },
+    cancel() {
+      exchange.body.destroy();
+    },
+  });
+}
+
+function untilAborted(token: Promise<DeviceToken>, signal: AbortSignal | undefined): Promise<DeviceToken> {
+  if (!signal) return token;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    token.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
