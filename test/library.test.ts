@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type C8yTokenError, createC8yFetch, tokenSource, type C8yFetchOptions } from '../src/index.ts';
 import { refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
@@ -197,12 +198,12 @@ describe('tokenSource', () => {
   });
 
   test('current() renews a token before it has less than minValidity left', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    // Issued an hour ago, valid for 2 more minutes: less than the 5 minutes asked for.
-    f.bridge.options.token = { claims: { iss: f.tenant.url, iat: now - 3600 }, lifetimeS: 120 };
+    // A 2-second token is kept for half its lifetime (see below): after 1.2 s it has less than that left.
+    f.bridge.options.token = { claims: { iss: f.tenant.url }, lifetimeS: 2 };
     const source = tokenSource({ ...options(), minValidity: '5m' });
     const asked = f.bridge.requests;
     const first = await source.current();
+    await setTimeout(1200);
     const second = await source.current();
     assert.equal(f.bridge.requests - asked, 2);
     assert.notEqual(first.token, second.token);
