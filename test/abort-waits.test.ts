@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
-import { C8yTokenError, paginate, prepareRequest, requestAt, send, type SendOptions } from '../src/index.ts';
+import { C8yTokenError } from '../src/core/errors.ts';
+import { paginate } from '../src/core/http/paginate.ts';
+import { prepareRequest, requestAt } from '../src/core/http/request.ts';
+import { send, type SendOptions } from '../src/core/http/send.ts';
 
 /**
  * The signal is aborted by the callback that runs just before a wait (the retry warning, the redirect trace, the page
