@@ -69,12 +69,12 @@ function subAck(body: Buffer): Buffer {
 }
 
 /**
- * Runs requestToken from the built library in a process of its own, with a timeout and a connect timeout of ten
+ * Runs requestToken from the built core in a process of its own, with a timeout and a connect timeout of ten
  * minutes; SIGINT aborts its signal, as the CLI's handler does. The process must then exit by itself: anything mqtt.js
  * left running (its CONNACK timer) would keep it alive for those ten minutes, and the harness kills it after 30 s.
  */
 function requestInChild(port: number) {
-  const library = join(ROOT, 'dist', 'src', 'index.js');
+  const library = join(ROOT, 'dist', 'src', 'core', 'token', 'request.js');
   const script = `
     import { requestToken } from ${JSON.stringify(library)};
     const controller = new AbortController();
