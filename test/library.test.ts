@@ -17,12 +17,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'c8y-token-library-'));
 let cacheRuns = 0;
 let elsewhere: Tenant;
 
-/** The library's environment: the simulated broker, an empty thin-edge directory, a token cache of its own. */
+/** The library's environment: the simulated device, an empty thin-edge directory, a token cache of its own. */
 function env(): NodeJS.ProcessEnv {
   return {
     PATH: '/usr/bin:/bin',
     TEDGE_CONFIG_DIR: scratch,
     C8Y_TOKEN_CACHE_DIR: join(scratch, `cache-${++cacheRuns}`),
+    // The simulated tenant is plain HTTP on loopback: a token naming it is taken only when the URL is set explicitly.
+    C8Y_URL: f.tenant.url,
     ...brokerEnv(f.broker),
   };
 }

@@ -43,7 +43,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A device's environment pointing at the simulated broker, with a token cache of its own for each example. */
+/** A device's environment pointing at the simulated device, with a token cache of its own for each example. */
 function deviceEnv(n: number): NodeJS.ProcessEnv {
   const config = join(dir, `tedge-${n}`);
   mkdirSync(config);
@@ -54,6 +54,7 @@ function deviceEnv(n: number): NodeJS.ProcessEnv {
     C8Y_TOKEN_CACHE_DIR: join(dir, `cache-${n}`),
     TEDGE_MQTT_CLIENT_HOST: device.broker.host,
     TEDGE_MQTT_CLIENT_PORT: String(device.broker.port),
+    C8Y_URL: device.tenant.url,
   };
 }
 

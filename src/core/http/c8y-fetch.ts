@@ -13,9 +13,8 @@ import type { Header, HttpRequest } from './request.ts';
 import { send, type Authorizer, type Exchange } from './send.ts';
 import { targetUrl } from './target.ts';
 
+/** getToken's options (`url`: the tenant's base URL, default `C8Y_URL`, else `https://` and the token's issuer), and: */
 export interface C8yFetchOptions extends GetTokenOptions {
-  /** The tenant's base URL; default: `C8Y_URL` in `env`, else `https://` and the token's issuer. */
-  url?: string | undefined;
   /** CA certificates (PEM) to trust for the tenant instead of Node's; ignored when `dispatcher` is given. */
   ca?: string | Buffer | undefined;
   /** The undici Dispatcher that sends the requests; default: an Agent of its own, closed by close(). */
