@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { signToken, startBridge } from '../sim/bridge.ts';
-import { C8yTokenError, decodeToken, getTokenVariables, tenantUrl } from '../src/index.ts';
+import { C8yTokenError, decodeToken } from '../src/index.ts';
+import { tenantUrl } from '../src/core/token/tenant-url.ts';
+import { getTokenVariables } from '../src/core/token/variables.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, runCli } from './harness/cli.ts';
 

@@ -9,3 +9,5 @@ export const DEFAULT_MIN_VALIDITY_MS = 5 * 60_000;
 export const DEFAULT_PAGE_SIZE = 1000;
 /** The largest page Cumulocity serves. */
 export const MAX_PAGE_SIZE = 2000;
+/** curl's --connect-timeout for the tenant when none is given: the TLS handshake included. */
+export const DEFAULT_TENANT_CONNECT_TIMEOUT_MS = 30_000;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import { DEFAULT_TENANT_CONNECT_TIMEOUT_MS } from '../../core/defaults.ts';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
@@ -67,8 +68,6 @@ export interface CurlStreams {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean; columns?: number };
 }
-
-export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * c8y-token curl: sends one request (or, with --paginate, one per page) to the tenant with the device token, the way
@@ -140,7 +139,7 @@ async function transfer(
   info.method = request.method;
 
   const dispatcher = tenantDispatcher(await agent, trust, {
-    connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
     proxy: options.proxy,
     noProxy: options.noProxy,
     env: options.env,

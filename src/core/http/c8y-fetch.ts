@@ -4,20 +4,29 @@ import type { GetTokenOptions } from '../get-token.ts';
 import type { DeviceToken } from '../token/claims.ts';
 import { tokenSource, type TokenSource } from '../token/source.ts';
 import { checkTenantUrl, tenantUrl } from '../token/tenant-url.ts';
+import { DEFAULT_TENANT_CONNECT_TIMEOUT_MS } from '../defaults.ts';
 import { loadAgent } from './agent.ts';
+import { tenantDispatcher } from './dispatcher.ts';
 import { receiving } from './failures.ts';
 import { fetchBody, type FetchBody } from './fetch-body.ts';
 import { paginate } from './paginate.ts';
 import type { RequestBody } from './body.ts';
 import type { Header, HttpRequest } from './request.ts';
+import type { ProxySettings } from './proxy.ts';
 import { send, type Authorizer, type Exchange } from './send.ts';
 import { targetUrl } from './target.ts';
+import { tenantTrust, type TrustSettings } from './trust.ts';
 
-/** getToken's options (`url`: the tenant's base URL, default `C8Y_URL`, else `https://` and the token's issuer), and: */
-export interface C8yFetchOptions extends GetTokenOptions {
-  /** CA certificates (PEM) to trust for the tenant instead of Node's; ignored when `dispatcher` is given. */
-  ca?: string | Buffer | undefined;
-  /** The undici Dispatcher that sends the requests; default: an Agent of its own, closed by close(). */
+/**
+ * getToken's options (`url`: the tenant's base URL, default `C8Y_URL`, else `https://` and the token's issuer), the
+ * proxy and trust settings of `c8y-token curl` (`proxy`, `noProxy`, `cacert`, `capath`, `insecure`; by default from
+ * the environment, as curl reads it), and:
+ */
+export interface C8yFetchOptions extends GetTokenOptions, ProxySettings, TrustSettings {
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Give up connecting to the tenant, TLS handshake included, after this long (default 30 s). */
+  tenantConnectTimeoutMs?: number | undefined;
+  /** The undici Dispatcher that sends the requests instead of c8y-token's own (then proxy and trust do not apply). */
   dispatcher?: Dispatcher | undefined;
   /** Where the token comes from; default: tokenSource(options). Pass one to share its token with other users. */
   tokens?: TokenSource | undefined;
@@ -62,7 +71,15 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
   let agent: Promise<Dispatcher> | undefined;
   const dispatcher = (): Promise<Dispatcher> => {
     if (options.dispatcher) return Promise.resolve(options.dispatcher);
-    agent ??= loadAgent().then((Agent) => new Agent(options.ca === undefined ? {} : { connect: { ca: options.ca } }));
+    agent ??= Promise.all([loadAgent(), tenantTrust(options)]).then(([undici, trust]) =>
+      tenantDispatcher(undici, trust, {
+        connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
+        proxy: options.proxy,
+        noProxy: options.noProxy,
+        env: options.env,
+        trace: options.log,
+      }),
+    );
     return agent;
   };
   let warned = false;
