@@ -114,7 +114,14 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
     const body = init.body == null ? undefined : await fetchBody(init.body);
     if (body && (method === 'GET' || method === 'HEAD')) throw usageError(`a ${method} request cannot have a body`);
     const { url, auth } = await bind(path, signal);
-    const request: HttpRequest = { url, method, methodForced: false, headers: requestHeaders(given, body), body };
+    const request: HttpRequest = {
+      url,
+      method,
+      methodForced: false,
+      headers: requestHeaders(given, body),
+      omitted: new Set(),
+      body,
+    };
     try {
       const exchange = await send(request, {
         dispatcher: await dispatcher(),
@@ -137,6 +144,7 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
         method: 'GET',
         methodForced: false,
         headers: requestHeaders(),
+        omitted: new Set(),
         body: undefined,
       };
       yield* paginate(request, {
