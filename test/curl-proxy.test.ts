@@ -6,16 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import { signToken } from '../sim/bridge.ts';
 import { startTenant } from '../sim/tenant.ts';
 import { Agent, buildConnector } from 'undici';
-import {
-  bypassesProxy,
-  parseProxy,
-  prepareRequest,
-  proxyFor,
-  requestAt,
-  send,
-  tenantDispatcher,
-  tenantTrust,
-} from '../src/index.ts';
+import { tenantDispatcher } from '../src/core/http/dispatcher.ts';
+import { bypassesProxy, parseProxy, proxyFor } from '../src/core/http/proxy.ts';
+import { prepareRequest, requestAt } from '../src/core/http/request.ts';
+import { send } from '../src/core/http/send.ts';
+import { tenantTrust } from '../src/core/http/trust.ts';
 import { runCli } from './harness/cli.ts';
 import {
   closedPort,
