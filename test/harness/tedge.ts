@@ -24,11 +24,12 @@ export async function fakeTedge(settings: Record<string, string> = {}): Promise<
   const callsFile = join(dir, 'calls');
   const configDir = join(dir, 'etc-tedge');
   await writeTedgeToml(configDir, settings);
-  const toml = import.meta.resolve('smol-toml');
   const script = `#!/usr/bin/env node
-import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from ${JSON.stringify(toml)};
+// CommonJS: a file without an extension is not taken for an ES module on every Node version.
+const { appendFileSync, existsSync, readFileSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+// Found from the harness, where the tests' node_modules are.
+const { parse } = require('node:module').createRequire(${JSON.stringify(import.meta.url)})('smol-toml');
 const args = process.argv.slice(2);
 appendFileSync(${JSON.stringify(callsFile)}, args.join(' ') + '\\n');
 const at = args.indexOf('--config-dir');
