@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { getToken } from '../src/index.ts';
+import { getToken, tokenSource } from '../src/index.ts';
 import { claimsOf, signToken, startBridge, type Bridge, type BridgeOptions } from '../sim/bridge.ts';
 import { brokerEnv, runCli, tempCacheDir } from './harness/cli.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
@@ -176,6 +176,24 @@ describe("a device clock behind the tenant: tokens are judged in the tenant's ti
 });
 
 describe('a device clock ahead of the tenant', () => {
+  test("the library: tokenSource (and so createC8yFetch) judges its token in the tenant's time", async () => {
+    // 50 minutes ahead: by the device's clock the hour-long token has 10 minutes left, less than minValidity; in the
+    // tenant's time it has 60, so the source keeps it instead of asking the bridge at every call.
+    await withTenantClock(-50 * MINUTE, async ({ bridge }) => {
+      const source = tokenSource({
+        env: { ...brokerEnv(world.broker), C8Y_TOKEN_CACHE_DIR: tempCacheDir() },
+        topicPrefix: bridge.options.topicPrefix!,
+        minValidity: '15m',
+        warn: () => {},
+      });
+      const first = await source.current();
+      const second = await source.current();
+      assert.equal(second.token, first.token);
+      assert.equal(bridge.requests, 1);
+      assert.ok(Math.abs(first.clockOffsetMs + 50 * MINUTE) < 2000, `clockOffsetMs ${first.clockOffsetMs}`);
+    });
+  });
+
   test('a few minutes ahead: the token is used, and the warning says ahead', async () => {
     await withTenantClock(-5 * MINUTE, async ({ run }) => {
       const result = await run('get', '--format', 'json');
