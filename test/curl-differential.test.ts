@@ -160,6 +160,34 @@ const CASES: DiffCase[] = [
   { name: '-F f=@-;type=', path: '/echo', args: ['-s', '-F', 'f=@-;type=text/plain'], input: 'from stdin\n' },
   { name: '-F f=<- (stdin)', path: '/echo', args: ['-s', '-F', 'f=<-'], input: 'from stdin\n' },
 
+  // Flags curl scripts use.
+  { name: '-A', path: '/echo', args: ['-s', '-A', 'script/1.0'], headers: ['user-agent'] },
+  { name: '--user-agent', path: '/echo', args: ['-s', '--user-agent', 'script/2.0'], headers: ['user-agent'] },
+  { name: '-e', path: '/echo', args: ['-s', '-e', 'https://example.com/page'], headers: ['referer'] },
+  { name: '--referer', path: '/echo', args: ['-s', '--referer', 'x'], headers: ['referer'] },
+  { name: '-r 0-99', path: '/file', args: ['-s', '-r', '0-99'], headers: ['range'] },
+  { name: '--range 990-', path: '/file', args: ['-s', '--range', '990-'], headers: ['range'] },
+  { name: '-r -10 -w http_code', path: '/file', args: ['-s', '-r', '-10', '-w', '|%{http_code}'], headers: ['range'] },
+  { name: '-r past the end', path: '/file', args: ['-s', '-r', '5000-', '-w', '%{http_code}'], headers: ['range'] },
+  { name: '-r ignored by the server', path: '/file-norange', args: ['-s', '-r', '0-9', '-o', 'out.txt'] },
+  { name: '--max-redirs 2 in a loop', path: '/loop', args: ['-sSL', '--max-redirs', '2'] },
+  { name: '--max-redirs 0', path: '/redirect?to=/text', args: ['-sL', '--max-redirs', '0', '-w', '%{exitcode}'] },
+  { name: '--max-redirs 1 is enough', path: '/redirect?to=/text', args: ['-sL', '--max-redirs', '1'] },
+  { name: '--no-progress-meter', path: '/text', args: ['--no-progress-meter'] },
+  { name: '--no-progress-meter -f on 404', path: '/status/404', args: ['--no-progress-meter', '-f'] },
+  { name: '-g', path: '/text', args: ['-sg'] },
+  { name: '--globoff', path: '/echo?a[]=1', args: ['-s', '--globoff'] },
+  { name: '--create-dirs -o', path: '/text', args: ['-s', '--create-dirs', '-o', 'a/b/out.txt'] },
+  { name: '-o into a missing directory', path: '/text', args: ['-s', '-o', 'a/out.txt'] },
+  { name: '--data-urlencode content', path: '/echo', args: ['-s', '--data-urlencode', 'a b&c=d'] },
+  { name: '--data-urlencode =content', path: '/echo', args: ['-s', '--data-urlencode', '=a=b c'] },
+  { name: '--data-urlencode name=content', path: '/echo', args: ['-s', '--data-urlencode', "q=name eq 'x*'!()"] },
+  { name: '--data-urlencode @file', path: '/echo', args: ['-s', '--data-urlencode', '@v.txt'], files: { 'v.txt': 'a b\nc\n' } },
+  { name: '--data-urlencode name@file', path: '/echo', args: ['-s', '--data-urlencode', 'v@v.txt'], files: { 'v.txt': 'ä/ö?' } },
+  { name: '--data-urlencode name@-', path: '/echo', args: ['-s', '--data-urlencode', 'v@-'], input: 'from stdin\n' },
+  { name: '--data-urlencode twice, with -d', path: '/echo', args: ['-s', '-d', 'a=1', '--data-urlencode', 'b=2 3', '--data-urlencode', 'c=~.-_'] },
+  { name: '-G --data-urlencode on a query', path: '/inventory/managedObjects?pageSize=2', args: ['-s', '-G', '--data-urlencode', 'type=c8y Device'] },
+
   // TLS options against a plain-HTTP tenant: accepted, no effect.
   { name: '-k', path: '/text', args: ['-sk'] },
   { name: '--connect-timeout', path: '/text', args: ['-s', '--connect-timeout', '5'] },
@@ -217,6 +245,16 @@ const CASES: DiffCase[] = [
         files: {},
         requests: [{ method: 'GET', url: '/echo?q=a%20b', body: '', headers: { authorization: 'Bearer <token>' } }],
       }),
+    },
+  },
+  {
+    name: '-G --data-urlencode: escapes in capitals',
+    path: '/echo',
+    args: ['-s', '-G', '--data-urlencode', "query=$filter=(name eq 'pump')"],
+    differs: {
+      reason: 'curl 7.88 writes the escapes of -G data in small letters (%3d); both mean the same',
+      expect: (curl) =>
+        withRequests(curl, (r) => ({ ...r, url: r.url.replace(/%[0-9a-f]{2}/g, (hex) => hex.toUpperCase()) })),
     },
   },
   {

@@ -64,7 +64,14 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   fail?: boolean;
   failWithBody?: boolean;
   silent?: boolean;
+  /** false with --no-progress-meter. */
+  progressMeter?: boolean;
+  userAgent?: string;
+  referer?: string;
+  range?: string;
+  createDirs?: boolean;
   location?: boolean;
+  maxRedirs?: number;
   maxTime?: number;
   connectTimeout?: number;
   retry?: number;
@@ -130,6 +137,11 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     silent: flags.silent,
     verbose: flags.verbose,
     location: flags.location,
+    maxRedirects: flags.maxRedirs,
+    progressMeter: flags.progressMeter,
+    createDirs: flags.createDirs,
+    referer: flags.referer,
+    range: flags.range,
     maxTimeMs: flags.maxTime,
     tenantConnectTimeoutMs: flags.connectTimeout,
     retry: flags.retry,
@@ -137,6 +149,6 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     paginate: flags.paginate,
     pageSize: flags.pageSize,
     pretty: flags.pretty ? true : flags.raw ? false : undefined,
-    userAgent: `c8y-token/${version}`,
+    userAgent: flags.userAgent ?? `c8y-token/${version}`,
   };
 }

@@ -55,12 +55,25 @@ Exit codes:
   23  could not write the output
   28  timed out (waiting for the token, --connect-timeout, --max-time)
   35  TLS handshake with the tenant failed
-  47  more redirects than 50
+  47  more redirects than 50 (or --max-redirs)
   52  the connection closed without a reply
   56  the connection broke (reset) before the response was complete, or the proxy refused the tunnel
   60  the tenant's certificate is not trusted
   77  a CA file (--cacert, SSL_CERT_FILE) cannot be read
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
+
+/** The one list of differences from curl; docs/curl.md gives the reasons. */
+const CURL_DIFFERENCES_HELP = `
+Differences from curl (docs/curl.md says why):
+  - the argument is a path on the tenant; --url is the tenant's base URL; the token goes to that origin only
+  - a 401 is tried once more with a fresh token
+  - Accept: application/json by default; a -d body that starts like JSON is sent as application/json
+  - a path is percent-encoded, not refused; a missing @file is exit 2, before anything is sent
+  - under --retry only the final response's body is written
+  - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
+  - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
+  - not yet: -D, --url-query, --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused, --stderr
+  - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
   command: Command,
@@ -248,7 +261,7 @@ function addCurlCommand(program: Command, version: string): void {
 
   const command = program
     .command('curl')
-    .description('call the Cumulocity REST API with the device token; the options mean what they mean in curl')
+    .description("call the Cumulocity REST API with the device token; the options are curl's, but for the differences below")
     .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)')
     .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
     .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
@@ -256,6 +269,7 @@ function addCurlCommand(program: Command, version: string): void {
     .addOption(dataOption('--data-binary <data>', 'binary', 'request body; @file or @- reads it byte for byte'))
     .addOption(dataOption('--data-raw <data>', 'raw', 'request body; a leading @ is just a character'))
     .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
+    .addOption(dataOption('--data-urlencode <data>', 'urlencode', 'body piece, URL-encoded: content, =content, name=content, @file, name@file'))
     .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
     .option('-G, --get', 'send the -d data in the query string of a GET')
     .option('-i, --include', 'print the response headers before the body')
@@ -265,8 +279,17 @@ function addCurlCommand(program: Command, version: string): void {
     .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
     .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
     .option('-s, --silent', 'no progress bar, warnings or error messages')
+    // curl's pair; the positive one (the default) keeps commander from filling in progressMeter: true.
+    .addOption(new Option('--progress-meter', 'show the progress bar (the default)').hideHelp())
+    .option('--no-progress-meter', 'no progress bar (warnings and errors still)')
+    .option('-A, --user-agent <name>', 'User-Agent to send (default: c8y-token/<version>)')
+    .option('-e, --referer <url>', 'Referer to send')
+    .option('-r, --range <range>', 'ask for part of the body: Range: bytes=<range> (0-99, 100-, -50)')
+    .option('--create-dirs', "with -o, create the file's missing directories")
+    .option('-g, --globoff', "accepted as in curl: c8y-token never expands {} or [] in the path")
     .option('-S, --show-error', 'with -s: still print error messages')
     .option('-L, --location', 'follow redirects (the token is never sent to another origin)')
+    .option('--max-redirs <n>', 'with -L, follow at most n redirects (default: 50)', (v) => parseCount(v, '--max-redirs', 0, 1000))
     .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
     .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
       (v) => parsePositiveDuration(v, '--connect-timeout'))
@@ -283,6 +306,7 @@ function addCurlCommand(program: Command, version: string): void {
     .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
   addUrlOption(addBrokerOptions(addConnectionOptions(command), { verbose }))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
+${CURL_DIFFERENCES_HELP}
 
 Examples:
   c8y-token curl /user/currentUser

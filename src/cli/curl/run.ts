@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_TENANT_CONNECT_TIMEOUT_MS } from '../../core/defaults.ts';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
@@ -37,6 +38,12 @@ export interface CurlOptions extends GetTokenOptions, RequestSpec {
   /** -w: what to print after the transfer. */
   writeOut?: string | undefined;
   location?: boolean | undefined;
+  /** --max-redirs. */
+  maxRedirects?: number | undefined;
+  /** false with --no-progress-meter. */
+  progressMeter?: boolean | undefined;
+  /** --create-dirs: create the -o file's directories. */
+  createDirs?: boolean | undefined;
   maxTimeMs?: number | undefined;
   /** --connect-timeout, for the tenant (named apart from getToken's own connectTimeoutMs for the broker). */
   tenantConnectTimeoutMs?: number | undefined;
@@ -154,6 +161,7 @@ async function transfer(
         ? undefined
         : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn),
     location: options.location,
+    maxRedirects: options.maxRedirects,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
     maxTimeMs: options.maxTimeMs,
@@ -162,6 +170,11 @@ async function transfer(
     warn,
   };
   const toFile = options.output !== undefined && options.output !== '-';
+  if (toFile && options.createDirs) {
+    await mkdir(dirname(options.output!), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new C8yTokenError('write', `--create-dirs: cannot create ${dirname(options.output!)} (${error.code})`);
+    });
+  }
   const sink = toFile ? Sink.file(options.output!) : Sink.stream(streams.stdout);
   const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
   const include = options.include === true || options.head === true;
@@ -198,7 +211,7 @@ async function transfer(
           onSize: (size) => (info.sizeDownload = size),
           pretty,
           progress:
-            toFile && !options.silent && streams.stderr.isTTY
+            toFile && !options.silent && options.progressMeter !== false && streams.stderr.isTTY
               ? (total) => progressMeter(streams.stderr, total)
               : undefined,
         }),

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import { usageError } from '../errors.ts';
 import { assertReadable, bodyStart, segmentsBody, type BufferedInput, type RequestBody, type Segment } from './body.ts';
 
-/** Which of curl's data options gave a piece of the body: -d/--data, --data-binary, --data-raw or --json. */
-export type DataKind = 'data' | 'binary' | 'raw' | 'json';
+/** Which of curl's data options gave a piece of the body: -d/--data, --data-binary, --data-raw, --json, --data-urlencode. */
+export type DataKind = 'data' | 'binary' | 'raw' | 'json' | 'urlencode';
 
 export interface DataArg {
   kind: DataKind;
@@ -9,7 +11,13 @@ export interface DataArg {
   value: string;
 }
 
-const OPTION: Record<DataKind, string> = { data: '--data', binary: '--data-binary', raw: '--data-raw', json: '--json' };
+const OPTION: Record<DataKind, string> = {
+  data: '--data',
+  binary: '--data-binary',
+  raw: '--data-raw',
+  json: '--json',
+  urlencode: '--data-urlencode',
+};
 
 /**
  * The body curl builds from its data options, in command-line order: pieces joined by `&` (--json pieces are
@@ -27,6 +35,7 @@ export async function dataBody(args: DataArg[], stdin: () => Promise<BufferedInp
 }
 
 async function dataSegment(arg: DataArg, stdin: () => Promise<BufferedInput>): Promise<Segment> {
+  if (arg.kind === 'urlencode') return urlencodedSegment(arg.value, stdin);
   if (arg.kind === 'raw' || !arg.value.startsWith('@')) return Buffer.from(arg.value);
   const stripNewlines = arg.kind === 'data';
   const file = arg.value.slice(1);
@@ -41,4 +50,36 @@ function isEmpty(segment: Segment): boolean {
 
 function looksLikeJson(start: Buffer): boolean {
   return /^\s*[[{]/.test(start.toString('latin1'));
+}
+
+/**
+ * --data-urlencode as curl reads it: `content`, `=content` (the content encoded), `name=content` (the name as it
+ * is), `@file` and `name@file` (the file's content encoded, stdin for `-`).
+ */
+async function urlencodedSegment(value: string, stdin: () => Promise<BufferedInput>): Promise<Segment> {
+  const match = /^([^=@]*)([=@])(.*)$/s.exec(value);
+  const [name, how, content] = match ? [match[1]!, match[2]!, match[3]!] : ['', '=', value];
+  let bytes: Buffer;
+  if (how === '@') {
+    if (content === '-') {
+      const input = await stdin();
+      if (input.rest !== undefined) throw usageError('--data-urlencode @-: stdin is larger than 1 MiB');
+      bytes = input.head;
+    } else {
+      await assertReadable(content, OPTION.urlencode);
+      bytes = await readFile(content);
+    }
+  } else bytes = Buffer.from(content);
+  return Buffer.from(`${name === '' ? '' : `${name}=`}${urlEncode(bytes)}`);
+}
+
+/** curl's escaping for forms: a space as `+`, every other byte but letters, digits and `-._~` as %XX. */
+export function urlEncode(bytes: Buffer): string {
+  let text = '';
+  for (const byte of bytes) {
+    const char = String.fromCharCode(byte);
+    if (char === ' ') text += '+';
+    else text += /[A-Za-z0-9\-._~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return text;
 }

@@ -21,6 +21,10 @@ export interface RequestSpec {
   /** -I: HEAD. */
   head?: boolean | undefined;
   userAgent?: string | undefined;
+  /** -e: the Referer header. */
+  referer?: string | undefined;
+  /** -r: the Range header's bytes (`0-99`, `100-`, `-50`). */
+  range?: string | undefined;
 }
 
 /** The request minus its URL, which needs the token's issuer; bodies are checked before any token is fetched. */
@@ -70,6 +74,8 @@ export async function prepareRequest(
   const defaults: Header[] = [
     ['User-Agent', spec.userAgent ?? 'c8y-token'],
     ['Accept', 'application/json'],
+    ...(spec.referer ? [['Referer', spec.referer] as Header] : []),
+    ...(spec.range ? [['Range', `bytes=${spec.range}`] as Header] : []),
     ...(body ? [['Content-Type', body.contentType] as Header] : []),
   ];
   const given = (spec.headers ?? []).map(parseHeaderArg);
