@@ -10,7 +10,9 @@ export interface Undici {
  * undici's Agent, loaded on first use without the rest of undici: undici's index also loads fetch, WebSocket,
  * EventSource, the HTTP cache and the mock agents, which took longer to load than a request to the tenant takes.
  * The request() method comes from undici's api modules, which its index assigns to every Dispatcher; this does the
- * same (once or twice, it is the same assignment).
+ * same (once or twice, it is the same assignment). Files under lib/ are undici's internals, which any release may
+ * move: package.json pins undici to an exact version, and test/deep-imports.test.ts fails when these files no longer
+ * hold what is taken from them.
  */
 export async function loadAgent(): Promise<Undici> {
   const [agent, dispatcher, api, connector] = await Promise.all([

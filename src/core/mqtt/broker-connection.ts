@@ -13,7 +13,9 @@ import { describeSystemError } from '../system-errors.ts';
  * and their dependencies: tens of milliseconds), while the local broker is only ever reached over TCP or TLS. Loading
  * and creating are apart so that callers attach their listeners in the same tick as the client is created. mqtt.js is
  * loaded on first use so that commands which never reach the broker do not pay for it; it is CommonJS, so its
- * module.exports arrives as `default`.
+ * module.exports arrives as `default`. lib/client is reached through the wildcard of mqtt.js's exports map, not a
+ * documented entry point: package.json pins mqtt to an exact version, and test/deep-imports.test.ts fails when the
+ * file no longer holds the client.
  */
 export async function brokerClientFactory(options: BrokerClientOptions): Promise<() => MqttClient> {
   const [{ default: client }, tls] = await Promise.all([
