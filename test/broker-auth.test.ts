@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startBridge, type Bridge } from '../sim/bridge.ts';
 import { findMosquitto, startPasswordBroker, type Broker } from '../sim/broker.ts';
-import { baseEnv, brokerEnv, runCli } from './harness/cli.ts';
+import { baseEnv, brokerEnv, cacheDirNames, runCli } from './harness/cli.ts';
 import { fakeTedge } from './harness/tedge.ts';
 
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
@@ -151,7 +151,9 @@ describe('a broker that wants a user name and password', {
       assert.match(exec.stdout, /C8Y_TOKEN=/);
       const doctor = await runCli(['doctor', '--json', '--verbose'], { env });
       assert.match(doctor.stdout, /"username": ?"device"/);
-      const cached = await Promise.all((await readdir(cacheDir)).map((name) => readFile(join(cacheDir, name), 'utf8')));
+      const cached = await Promise.all(
+        (await cacheDirNames(cacheDir)).map((name) => readFile(join(cacheDir, name), 'utf8')),
+      );
       assert.ok(
         cached.some((text) => text.includes('mqtt.client.auth.username')),
         'the remembered settings are there',

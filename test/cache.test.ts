@@ -7,7 +7,7 @@ import { writeEntry } from '../src/core/cache/store.ts';
 import { decodeToken, getToken } from '../src/index.ts';
 import { signToken, startBridge } from '../sim/bridge.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
-import { brokerEnv, runCli, tempCacheDir } from './harness/cli.ts';
+import { brokerEnv, cacheDirNames, runCli, tempCacheDir } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();
 
@@ -134,7 +134,7 @@ describe('cache safety', () => {
       assert.equal(entries.length, 1);
       assert.equal((await stat(entries[0]!)).mode & 0o777, 0o600);
       assert.deepEqual(
-        (await readdir(cacheDir)).filter((name) => !name.endsWith('.json')),
+        (await cacheDirNames(cacheDir)).filter((name) => !name.endsWith('.json')),
         [],
         'no lock or temporary file left',
       );
@@ -181,7 +181,7 @@ describe('cache safety', () => {
         assert.equal(result.stderr.match(/not using the token cache/g)?.length, 1, result.stderr);
         assert.match(result.stderr, reason);
       }
-      assert.deepEqual(await readdir(cacheDir), []);
+      assert.deepEqual(await cacheDirNames(cacheDir), []);
       const quiet = await runCli(['get'], { env: env(cacheDir) });
       assert.equal(quiet.code, 0);
       assert.equal(quiet.stderr, '');
@@ -229,7 +229,7 @@ describe('cache safety', () => {
     const aborted = AbortSignal.abort(new Error('stop'));
     const key = { host: '127.0.0.1', port: 1883, topicPrefix: 'c8y', tenant: '' };
     await assert.rejects(writeEntry(cacheDir, key, decodeToken(await signToken()), aborted), /aborted/);
-    assert.deepEqual(await readdir(cacheDir), []);
+    assert.deepEqual(await cacheDirNames(cacheDir), []);
   });
 
   test('an entry replaced by a symbolic link is not followed', async () => {
@@ -296,11 +296,11 @@ describe('c8y-token cache status | clear', () => {
     const cacheDir = tempCacheDir();
     await runCli(['get'], { env: env(cacheDir) });
     await chmod(cacheDir, 0o750);
-    const before = await readdir(cacheDir);
+    const before = await cacheDirNames(cacheDir);
     const status = await runCli(['cache', 'status'], { env: env(cacheDir) });
     assert.equal(status.code, 0, status.stderr);
     assert.equal((await stat(cacheDir)).mode & 0o777, 0o750);
-    assert.deepEqual(await readdir(cacheDir), before);
+    assert.deepEqual(await cacheDirNames(cacheDir), before);
   });
 
   test('status reports an unusable entry without failing', async () => {

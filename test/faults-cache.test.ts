@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startBridge } from '../sim/bridge.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
-import { brokerEnv, runCli, tempCacheDir, waitFor } from './harness/cli.ts';
+import { brokerEnv, cacheDirNames, runCli, tempCacheDir, waitFor } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();
 
 /** Every file in the cache directory with its content and modification time: "untouched" means equal before and after. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) {
+  for (const name of (await cacheDirNames(dir)).sort()) {
     const path = join(dir, name);
     files[name] = `${(await stat(path)).mtimeMs} ${await readFile(path, 'utf8')}`;
   }
@@ -136,7 +136,7 @@ describe('a cache directory that cannot be written: the token comes without the 
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout, `${world.bridge.issued.at(-1)}\n`);
         assert.match(result.stderr, /not using the token cache: cannot create a lock in .* \(ENOSPC\)/);
-        assert.deepEqual(await readdir(cacheDir), []);
+        assert.deepEqual(await cacheDirNames(cacheDir), []);
       }
     } finally {
       execFileSync('umount', [mountPoint]);

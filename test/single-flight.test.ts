@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { access, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { entryBaseName } from '../src/core/cache/store.ts';
 import { startBridge, type Bridge, type BridgeOptions } from '../sim/bridge.ts';
 import { startBroker, type Broker } from '../sim/broker.ts';
-import { brokerEnv, collect, runCli, tempCacheDir, waitFor, type RunResult } from './harness/cli.ts';
+import { brokerEnv, cacheDirNames, collect, runCli, tempCacheDir, waitFor, type RunResult } from './harness/cli.ts';
 
 let broker: Broker;
 
@@ -79,7 +79,7 @@ describe('single-flight: one token request however many processes ask', () => {
       }
       assert.equal(bridge.requests, 1, 'token requests');
       assert.deepEqual(
-        (await readdir(cacheDir)).filter((name) => !name.endsWith('.json')),
+        (await cacheDirNames(cacheDir)).filter((name) => !name.endsWith('.json')),
         [],
         'no lock left behind',
       );
@@ -155,7 +155,7 @@ describe('single-flight: one token request however many processes ask', () => {
 
       held.child.kill('SIGINT');
       assert.equal((await held.result).code, 130);
-      assert.deepEqual(await readdir(cacheDir), [], 'an interrupted holder removes its lock and writes nothing');
+      assert.deepEqual(await cacheDirNames(cacheDir), [], 'an interrupted holder removes its lock and writes nothing');
     });
   });
 });
@@ -181,7 +181,7 @@ describe('single-flight under stress: stale locks taken over by a crowd', () => 
         for (const result of results) assert.equal(result.stdout, `${bridge.issued[0]}\n`, result.stderr);
         assert.equal(bridge.requests, 1, 'token requests');
         assert.deepEqual(
-          (await readdir(cacheDir)).filter((name) => !name.endsWith('.json')),
+          (await cacheDirNames(cacheDir)).filter((name) => !name.endsWith('.json')),
           [],
           'no lock, gate or temporary file left',
         );

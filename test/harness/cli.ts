@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,4 +146,12 @@ export async function runCliInTerminal(
     child.once('error', () => resolvePromise(undefined));
     child.once('close', (code) => resolvePromise({ code, output: Buffer.concat(output).toString('utf8') }));
   });
+}
+
+/**
+ * The names in a token cache directory, leaving out Node's compile cache, which the CLI keeps there on Node 22 and
+ * later (src/cli/compile-cache.ts).
+ */
+export async function cacheDirNames(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name !== 'compile-cache');
 }
