@@ -3,10 +3,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { freePort } from '../sim/broker.ts';
-import { useCurlFixture } from './harness/fixture.ts';
-import { makeCertificate, sendJson, startTenant, type Handler, type Tenant } from '../sim/tenant.ts';
+import { useCurlFixture, useHttpsTenant } from './harness/fixture.ts';
+import { sendJson, type Handler } from '../sim/tenant.ts';
 
 const f = useCurlFixture();
 beforeEach(() => f.tenant.reset());
@@ -202,37 +202,29 @@ describe('c8y-token curl: exit codes for failed transfers', () => {
 });
 
 describe('c8y-token curl over HTTPS', () => {
-  let secure: Tenant;
-  let certFile: string;
-
-  before(async () => {
-    const certificate = await makeCertificate();
-    certFile = certificate.certFile;
-    secure = await startTenant({ tls: certificate });
-  });
-  after(() => secure.stop());
+  const https = useHttpsTenant();
 
   test('a certificate not trusted: exit 60, with a hint', async () => {
-    const result = await f.curl(['/user/currentUser', '--url', secure.url]);
+    const result = await f.curl(['/user/currentUser', '--url', https.tenant.url]);
     assert.equal(result.code, 60);
     assert.match(result.stderr, /the certificate of 127\.0\.0\.1:\d+ is not trusted/);
     assert.match(result.stderr, /--cacert/);
-    assert.equal(secure.requests.length, 0);
+    assert.equal(https.tenant.requests.length, 0);
   });
 
   test('--cacert trusts it', async () => {
-    const result = await f.curl(['/user/currentUser', '--url', secure.url, '--cacert', certFile]);
+    const result = await f.curl(['/user/currentUser', '--url', https.tenant.url, '--cacert', https.certFile]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(secure.requests.at(-1)!.headers.authorization!, /^Bearer /);
+    assert.match(https.tenant.requests.at(-1)!.headers.authorization!, /^Bearer /);
   });
 
   test('-k skips the check', async () => {
-    const result = await f.curl(['/user/currentUser', '--url', secure.url, '-k']);
+    const result = await f.curl(['/user/currentUser', '--url', https.tenant.url, '-k']);
     assert.equal(result.code, 0, result.stderr);
   });
 
   test("an unreadable --cacert is curl's 77", async () => {
-    const result = await f.curl(['/user/currentUser', '--url', secure.url, '--cacert', '/nonexistent/ca.pem']);
+    const result = await f.curl(['/user/currentUser', '--url', https.tenant.url, '--cacert', '/nonexistent/ca.pem']);
     assert.equal(result.code, 77);
     assert.match(result.stderr, /cannot read the CA file \/nonexistent\/ca\.pem: no such file/);
   });

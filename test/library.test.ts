@@ -7,9 +7,9 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type C8yTokenError, createC8yFetch, tokenSource, type C8yFetchOptions } from '../src/index.ts';
-import { makeCertificate, refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
+import { refuseFirstToken, startTenant, type Tenant } from '../sim/tenant.ts';
 import { ROOT, brokerEnv, waitFor } from './harness/cli.ts';
-import { useCurlFixture } from './harness/fixture.ts';
+import { useCurlFixture, useHttpsTenant } from './harness/fixture.ts';
 
 const run = promisify(execFile);
 const f = useCurlFixture();
@@ -188,24 +188,17 @@ describe('createC8yFetch', () => {
 });
 
 describe('createC8yFetch over HTTPS: the trust of c8y-token curl', () => {
-  let secure: Tenant;
-  let certFile: string;
-  before(async () => {
-    const certificate = await makeCertificate();
-    certFile = certificate.certFile;
-    secure = await startTenant({ tls: certificate });
-  });
-  after(() => secure.stop());
+  const https = useHttpsTenant();
 
   test('a certificate not trusted rejects with kind certificate; cacert trusts it', async () => {
-    const untrusted = createC8yFetch({ ...options(), url: secure.url });
-    const trusted = createC8yFetch({ ...options(), url: secure.url, cacert: certFile });
+    const untrusted = createC8yFetch({ ...options(), url: https.tenant.url });
+    const trusted = createC8yFetch({ ...options(), url: https.tenant.url, cacert: https.certFile });
     try {
       await assert.rejects(untrusted('/user/currentUser'), (error: C8yTokenError) => error.kind === 'certificate');
-      assert.equal(secure.requests.length, 0);
+      assert.equal(https.tenant.requests.length, 0);
       const response = await trusted('/user/currentUser');
       assert.equal(response.status, 200);
-      assert.match(secure.requests[0]!.headers.authorization!, /^Bearer /);
+      assert.match(https.tenant.requests[0]!.headers.authorization!, /^Bearer /);
     } finally {
       await untrusted.close();
       await trusted.close();

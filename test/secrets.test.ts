@@ -7,19 +7,9 @@ import { describe, test } from 'node:test';
 import { freePort } from '../sim/broker.ts';
 import { baseEnv, BIN, ROOT, runCli, type RunResult } from './harness/cli.ts';
 import { useCurlFixture } from './harness/fixture.ts';
+import { filesUnder } from './harness/files.ts';
 
 const f = useCurlFixture();
-
-/** Every regular file under `dir`, however deep. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await filesUnder(path)));
-    else if (entry.isFile()) files.push(path);
-  }
-  return files;
-}
 
 describe('the token stays secret', () => {
   test('in no stderr, no verbose output, no error message, and in no file but the 0600 cache entry', async () => {

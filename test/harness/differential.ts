@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { RecordedRequest, Tenant } from '../../sim/tenant.ts';
 import { runCli } from './cli.ts';
+import { filesUnder } from './files.ts';
 
 /** Debian's curl, the reference the differential suite compares `c8y-token curl` with. */
 export const CURL = '/usr/bin/curl';
@@ -113,7 +114,7 @@ async function inDirectory(
     const result = await run(cwd);
     const normalise = (text: string) => (c.normalise ?? ((t) => t))(text.replace(/^Date: .*\r\n/gim, ''));
     const files: Record<string, string> = {};
-    for (const file of await listFiles(cwd)) files[relative(cwd, file)] = normalise(await readFile(file, 'latin1'));
+    for (const file of await filesUnder(cwd)) files[relative(cwd, file)] = normalise(await readFile(file, 'latin1'));
     return {
       code: result.code,
       stdout: normalise(result.stdout.toString('latin1')),
@@ -179,16 +180,6 @@ function spawnCurl(
  */
 function withoutMeter(stderr: string): string {
   return stderr.replace(/ {2}% Total[^\n]*\n[^\n]*Dload[^\n]*\n[^\n]*(\n|$)/, '');
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path)));
-    else if (entry.isFile()) files.push(path);
-  }
-  return files.sort();
 }
 
 /** The URL of a loopback port where nothing listens (a port just freed). */

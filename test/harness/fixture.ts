@@ -2,7 +2,7 @@ import { after, before } from 'node:test';
 import { startBridge, type Bridge, type BridgeOptions } from '../../sim/bridge.ts';
 import { startBroker, type Broker } from '../../sim/broker.ts';
 import { startSimulatedDevice, type SimulatedDevice } from '../../sim/device.ts';
-import type { TenantOptions } from '../../sim/tenant.ts';
+import { makeCertificate, startTenant, type Tenant, type TenantOptions } from '../../sim/tenant.ts';
 import { brokerEnv, runCli, type RunOptions } from './cli.ts';
 
 /** A simulated device (broker, bridge, tenant) and a way to run `curl` on it. */
@@ -52,4 +52,19 @@ export function useBrokerAndBridge(options: BridgeOptions = {}): { readonly brok
     await world.broker.stop();
   });
   return world;
+}
+
+/**
+ * An HTTPS tenant (a self-signed certificate, `certFile`) for the whole describe block it is called in: started
+ * before its first test, stopped after its last. Read its members inside tests.
+ */
+export function useHttpsTenant(): { readonly tenant: Tenant; readonly certFile: string } {
+  const fixture = {} as { tenant: Tenant; certFile: string };
+  before(async () => {
+    const certificate = await makeCertificate();
+    fixture.certFile = certificate.certFile;
+    fixture.tenant = await startTenant({ tls: certificate });
+  });
+  after(() => fixture.tenant.stop());
+  return fixture;
 }
