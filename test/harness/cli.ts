@@ -32,6 +32,8 @@ export interface RunOptions {
   umask?: number;
   /** The CLI's working directory (default: the test runner's). */
   cwd?: string;
+  /** Options for node itself, before bin/c8y-token (V8's trace flags, for what only V8 can tell). */
+  nodeOptions?: string[];
 }
 
 /**
@@ -70,7 +72,12 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   let child: ChildProcessWithoutNullStreams;
   try {
     // Its own process group, so that a hung run is killed with everything it started (exec's commands).
-    child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd, stdio: 'pipe', detached: true });
+    child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], {
+      env,
+      cwd: options.cwd,
+      stdio: 'pipe',
+      detached: true,
+    });
   } finally {
     if (umask !== undefined) process.umask(umask);
   }

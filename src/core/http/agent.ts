@@ -26,13 +26,16 @@ export async function loadAgent(): Promise<Undici> {
 }
 
 /**
- * undici parses HTTP in WebAssembly. V8 11 (Node 20) compiles the hot parser functions once more, optimised, on
- * background threads, and Node waits for those compilations before the process can exit: ~130 ms, more than a
- * request to the tenant takes. --liftoff-only stops that. Later V8s do not make the exit wait: the flag is left off
- * there (set as here, it made `curl` neither faster nor slower on Node 22 and 24). It is set once undici and the
- * Node modules it needs are loaded, before the parser is compiled (at the first connection): after a V8 flag
- * changes, Node compiles each built-in module it loads from source instead of from its code cache (~16 ms for http,
- * http2, tls, crypto and zlib). Called by the CLI's curl and doctor commands only: the library leaves V8 alone.
+ * undici parses HTTP in WebAssembly. On V8 10 and 11 (Node 18 and 20) the first request to the tenant already makes
+ * V8 optimise the parser's main function with TurboFan on a background thread, and the process cannot exit before
+ * that compilation ends, which takes longer than the request. --liftoff-only stops it. No supported way to pass the
+ * flag is as fast: NODE_OPTIONS refuses V8 flags, a flag on node's command line (a shebang, a re-exec) applies from
+ * start-up, which makes Node compile every built-in module it loads from source instead of from its code cache, and
+ * a shebang does not apply to `node bin/c8y-token`; undici has no parser but WebAssembly's. So the flag is set here,
+ * once undici and the built-in modules it needs are loaded. Node documents flag changes after start-up as
+ * unpredictable: this one is made only on the two V8s where the suite checks what it does. From V8 12 (Node 22) the first requests no longer start
+ * TurboFan and the flag is left off. test/wasm-tier-up.test.ts asks V8 on each Node version; docs/performance.md
+ * has the figures. Called by the CLI's curl and doctor commands only: the library leaves V8 alone.
  */
 export async function skipWasmTierUp(): Promise<void> {
   if (Number.parseInt(process.versions.v8, 10) >= 12) return;
