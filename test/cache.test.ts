@@ -192,6 +192,22 @@ describe('cache safety', () => {
     });
   }
 
+  test('a cache directory under a file is not used; --verbose and cache status say why in words, not errno', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'c8y-token-file-')), 'file');
+    await writeFile(file, '');
+    const cacheDir = join(file, 'cache');
+    const result = await runCli(['get', '--verbose'], { env: env(cacheDir) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /not using the token cache: .*cache cannot be (read|created): a part of the path is not a directory/,
+    );
+    const status = await runCli(['cache', 'status'], { env: env(cacheDir) });
+    assert.equal(status.code, 1);
+    assert.match(status.stderr, /cache cannot be read: a part of the path is not a directory/);
+    assert.doesNotMatch(result.stderr + status.stderr, /ENOTDIR|EEXIST/);
+  });
+
   test('corrupt, foreign and expired entries are ignored and replaced', async () => {
     const cacheDir = tempCacheDir();
     const first = await runCli(['get'], { env: env(cacheDir) });
@@ -240,10 +256,22 @@ describe('cache safety', () => {
     await writeFile(elsewhere, await readFile(entry!));
     await rm(entry!);
     await symlink(elsewhere, entry!);
-    const second = await runCli(['get'], { env: env(cacheDir) });
+    const second = await runCli(['get', '--verbose'], { env: env(cacheDir) });
     assert.equal(second.code, 0, second.stderr);
     assert.notEqual(second.stdout, first.stdout);
+    assert.match(second.stderr, /ignoring the cached entry: a symbolic link, not followed/);
     assert.ok(!(await lstat(entry!)).isSymbolicLink(), 'the link was replaced by a real entry');
+  });
+
+  test('an entry that cannot be read is ignored and replaced; --verbose says why in words', async () => {
+    const cacheDir = tempCacheDir();
+    await runCli(['get'], { env: env(cacheDir) });
+    const [entry] = await entryFiles(cacheDir);
+    await rm(entry!);
+    await mkdir(entry!);
+    const second = await runCli(['get', '--verbose'], { env: env(cacheDir) });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /ignoring the cached entry: unreadable: it is a directory/);
   });
 });
 

@@ -100,6 +100,18 @@ describe('c8y-token doctor', () => {
     }
   });
 
+  test('a missing --mqtt-cafile fails the broker check with exit 2, in words', async () => {
+    const result = await runCli([
+      'doctor',
+      '--mqtt-cafile',
+      '/no/such/ca.pem',
+      '--mqtt-port',
+      String(await freePort()),
+    ]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stdout, /\nfailed +broker +cannot read the MQTT CA file \/no\/such\/ca\.pem: no such file\n/);
+  });
+
   test('no broker: the broker check fails with exit 7 and the run stops there', async () => {
     const result = await runCli(['doctor', '--mqtt-port', String(await freePort())]);
     assert.equal(result.code, 7, result.stderr);

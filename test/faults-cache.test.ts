@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startBridge } from '../sim/bridge.ts';
 import { useBrokerAndBridge } from './harness/fixture.ts';
-import { brokerEnv, cacheDirNames, runCli, tempCacheDir, waitFor } from './harness/cli.ts';
+import { baseEnv, brokerEnv, cacheDirNames, runCli, tempCacheDir, waitFor } from './harness/cli.ts';
+import { fakeTedge } from './harness/tedge.ts';
 
 const world = useBrokerAndBridge();
 
@@ -108,8 +109,27 @@ describe('a cache directory that cannot be written: the token comes without the 
       assert.equal(fresh.code, 0, fresh.stderr);
       assert.equal(fresh.stdout, `${world.bridge.issued.at(-1)}\n`);
       assert.equal(world.bridge.requests - requests, 1);
-      assert.match(fresh.stderr, /not using the token cache: cannot create a lock in .* \(EROFS\)/);
+      assert.match(fresh.stderr, /not using the token cache: cannot create a lock in .*: read-only file system$/m);
       assert.deepEqual(await snapshot(cacheDir), before);
+    } finally {
+      execFileSync('umount', [cacheDir]);
+    }
+  });
+
+  test('read-only, and of a looser mode than 0700: not used, and --verbose says why in words', async () => {
+    const cacheDir = tempCacheDir();
+    await mkdir(cacheDir, { mode: 0o755 });
+    await chmod(cacheDir, 0o755);
+    mountReadOnly(cacheDir);
+    try {
+      const result = await runCli(['get', '--verbose'], {
+        env: { ...brokerEnv(world.broker), C8Y_TOKEN_CACHE_DIR: cacheDir },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stderr,
+        /not using the token cache: .* has mode 755 and cannot be made private: read-only file system$/m,
+      );
     } finally {
       execFileSync('umount', [cacheDir]);
     }
@@ -130,12 +150,22 @@ describe('a cache directory that cannot be written: the token comes without the 
         },
       );
       await filler.close();
-      const env = { ...brokerEnv(world.broker), C8Y_TOKEN_CACHE_DIR: cacheDir };
+      // With a tedge to ask, whose settings cannot be remembered either.
+      const tedge = await fakeTedge();
+      const env = {
+        ...brokerEnv(world.broker),
+        C8Y_TOKEN_CACHE_DIR: cacheDir,
+        PATH: `${tedge.dir}:${baseEnv().PATH}`,
+      };
       for (let run = 0; run < 2; run++) {
         const result = await runCli(['get', '--verbose', '--timeout', '5'], { env });
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout, `${world.bridge.issued.at(-1)}\n`);
-        assert.match(result.stderr, /not using the token cache: cannot create a lock in .* \(ENOSPC\)/);
+        assert.match(
+          result.stderr,
+          /not using the token cache: cannot create a lock in .*: no space left on the device$/m,
+        );
+        assert.match(result.stderr, /could not remember thin-edge's settings in .*: no space left on the device$/m);
         assert.deepEqual(await cacheDirNames(cacheDir), []);
       }
     } finally {
@@ -154,7 +184,7 @@ describe('a cache directory that cannot be written: the token comes without the 
       });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, `${world.bridge.issued.at(-1)}\n`);
-      assert.match(result.stderr, /not using the token cache: .*cache cannot be created \(EROFS\)/);
+      assert.match(result.stderr, /not using the token cache: .*cache cannot be created: read-only file system$/m);
     } finally {
       execFileSync('umount', [parent]);
     }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { abortError, C8yTokenError } from '../../core/errors.ts';
+import { describeSystemError } from '../../core/system-errors.ts';
 import { warn } from '../output.ts';
 import { getTokenVariables, type TokenVariables, type TokenVariablesOptions } from '../../core/token/variables.ts';
 
@@ -57,7 +58,7 @@ function spawnError(command: string, error: NodeJS.ErrnoException): C8yTokenErro
   if (error.code === 'ENOENT') {
     return new C8yTokenError('commandNotFound', `command not found: ${command}`, { hint: 'check the name and PATH' });
   }
-  return new C8yTokenError('commandNotExecutable', `cannot run ${command} (${error.code ?? error.message})`, {
+  return new C8yTokenError('commandNotExecutable', `cannot run ${command}: ${describeSystemError(error)}`, {
     hint: 'check that it is an executable file',
   });
 }

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { describeSystemError } from '../system-errors.ts';
 
 /**
  * Where cached tokens live: $C8Y_TOKEN_CACHE_DIR, else $XDG_RUNTIME_DIR/c8y-token (a per-user tmpfs that is gone at
@@ -35,16 +36,16 @@ export async function checkCacheDirectory(dir: string, create: boolean): Promise
       await mkdir(dirname(dir), { recursive: true, mode: PRIVATE_DIR });
       await mkdir(dir, { mode: PRIVATE_DIR });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') return refuse(`cannot be created (${code ?? 'error'})`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        return refuse(`cannot be created: ${describeSystemError(error)}`);
     }
   }
   let stats: Stats;
   try {
     stats = await lstat(dir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return refuse(code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`, code === 'ENOENT');
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return refuse(missing ? 'does not exist' : `cannot be read: ${describeSystemError(error)}`, missing);
   }
   if (stats.isSymbolicLink()) return refuse('is a symbolic link');
   if (!stats.isDirectory()) return refuse('is not a directory');
@@ -57,7 +58,7 @@ export async function checkCacheDirectory(dir: string, create: boolean): Promise
       await chmod(dir, PRIVATE_DIR);
     } catch (error) {
       return refuse(
-        `has mode ${(stats.mode & 0o777).toString(8)} and cannot be made private (${(error as NodeJS.ErrnoException).code})`,
+        `has mode ${(stats.mode & 0o777).toString(8)} and cannot be made private: ${describeSystemError(error)}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 import { constants, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { abortError } from '../errors.ts';
 import { randomHex } from '../random.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 /** What a process killed while writing leaves behind; `cache clear` removes it. */
 export const TEMP_SUFFIX = '.tmp';
@@ -23,7 +24,11 @@ export async function readPrivateFile(
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? undefined : { problem: `unreadable (${code ?? 'error'})` };
+    if (code === 'ENOENT') return undefined;
+    // O_NOFOLLOW's refusal of a link: "too many symbolic links" would be errno's wording, not what happened.
+    return {
+      problem: code === 'ELOOP' ? 'a symbolic link, not followed' : `unreadable: ${describeSystemError(error)}`,
+    };
   }
 }
 

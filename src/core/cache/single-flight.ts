@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortError, C8yTokenError } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 import type { Logger } from '../logger.ts';
 import { remainingValidity, unusableReason, type DeviceToken } from '../token/claims.ts';
 import { formatDuration, formatSeconds } from '../duration.ts';
@@ -91,12 +92,12 @@ export async function cachedRequest(
   };
 
   for (;;) {
-    if (signal?.aborted) throw abortError(signal);
+    throwIfAborted(signal);
     const cached = await reusable();
     if (cached) return cached;
 
     const lock = await acquireLock(lockPath, deadline).catch((error: NodeJS.ErrnoException) => {
-      log(`not using the token cache: cannot create a lock in ${dir} (${error.code ?? error.message})`);
+      log(`not using the token cache: cannot create a lock in ${dir}: ${describeSystemError(error)}`);
       return null;
     });
     if (lock === null) return request(timeLeft());
@@ -108,8 +109,8 @@ export async function cachedRequest(
         const token = await request(timeLeft());
         if (token.token === options.exclude) return token;
         await writeEntry(dir, key, token, signal).catch((error: NodeJS.ErrnoException) => {
-          if (signal?.aborted) throw abortError(signal);
-          log(`could not write the token cache in ${dir} (${error.code ?? error.message})`);
+          throwIfAborted(signal);
+          log(`could not write the token cache in ${dir}: ${describeSystemError(error)}`);
         });
         return token;
       } finally {

@@ -116,13 +116,9 @@ async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptio
     try {
       return await readFile(path);
     } catch (error) {
-      throw new C8yTokenError(
-        'usage',
-        `cannot read the MQTT ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-        {
-          hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
-        },
-      );
+      throw new C8yTokenError('usage', `cannot read the MQTT ${what} ${path}: ${describeSystemError(error)}`, {
+        hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
+      });
     }
   };
   const [caFile, caDir, cert, key] = await Promise.all([

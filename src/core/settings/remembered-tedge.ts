@@ -4,6 +4,7 @@ import { findExecutable, signature, tedgeConfigFiles } from './tedge-files.ts';
 import type { Logger } from '../logger.ts';
 import type { DirectoryCheck } from '../cache/location.ts';
 import { readPrivateFile, writePrivateFile } from '../cache/private-file.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 /** In the token cache directory; not `.json`, so that `cache status` does not take it for a token. */
 const FILE = 'tedge-config';
@@ -59,7 +60,7 @@ export async function cachedTedgeConfig(
   const used = new Map([...values].filter(([name]) => USED_KEYS.test(name)));
   if (directory.usable) {
     await writePrivateFile(file, `${JSON.stringify({ key, values: Object.fromEntries(used) })}\n`).catch(
-      (error: NodeJS.ErrnoException) => log(`could not remember thin-edge's settings in ${file} (${error.code})`),
+      (error: unknown) => log(`could not remember thin-edge's settings in ${file}: ${describeSystemError(error)}`),
     );
   }
   return used;
