@@ -26,7 +26,7 @@ export async function startDevice(latencyMs: number): Promise<Device> {
     LANG: 'C.UTF-8',
     TEDGE_CONFIG_DIR: tedge.configDir,
     C8Y_TOKEN_CACHE_DIR: join(home, 'token-cache'),
-    // The fake tenant speaks http: a token whose issuer is an http:// URL is taken only when it is set explicitly.
+    // The tokens name the tenant's host, as real ones do; the fake tenant speaks http on a port of its own.
     C8Y_URL: device.tenant.url,
   };
   return { ...device, env };

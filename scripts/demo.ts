@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulatedDevice } from '../sim/device.ts';
+import { startStandaloneDevice } from '../sim/standalone.ts';
 
 /**
  * npm run demo: c8y-token at work without a thin-edge device. Starts a simulated device on loopback (MQTT broker,
@@ -55,22 +53,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<StepResult> {
 }
 
 /** The user's environment minus anything that would point c8y-token elsewhere than the simulated device. */
-function demoEnv(broker: { host: string; port: number }, tenantUrl: string, home: string): NodeJS.ProcessEnv {
+function demoEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('TEDGE_') && !name.startsWith('C8Y_')) env[name] = value;
   }
-  return {
-    ...env,
-    TEDGE_MQTT_CLIENT_HOST: broker.host,
-    TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-    TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y',
-    // An installed tedge reads this empty directory: the device's real TLS settings stay out of the demo.
-    TEDGE_CONFIG_DIR: home,
-    C8Y_TOKEN_CACHE_DIR: join(home, 'cache'),
-    // The fake tenant speaks http: a token whose issuer is an http:// URL is taken only when it is set explicitly.
-    C8Y_URL: tenantUrl,
-  };
+  return { ...env, ...variables };
 }
 
 async function demo(): Promise<number> {
@@ -79,24 +67,11 @@ async function demo(): Promise<number> {
   process.on('SIGINT', () => {
     interrupted = true;
   });
-  const home = await mkdtemp(join(tmpdir(), 'c8y-token-demo-'));
-  const device = await startSimulatedDevice();
+  const standalone = await startStandaloneDevice('c8y-token-demo-');
   try {
-    const { broker, tenant } = device;
-    const env = demoEnv(broker, tenant.url, home);
-    const brokerName =
-      broker.kind === 'mosquitto' ? 'mosquitto' : 'embedded broker (aedes; install mosquitto to use it)';
-    process.stdout.write(
-      [
-        'A simulated thin-edge device, on loopback:',
-        `  MQTT broker    ${brokerName} on ${broker.host}:${broker.port}`,
-        `  cloud bridge   answers c8y/s/uat with 71,<token> on c8y/s/dat; the token's issuer is the tenant below`,
-        `  Cumulocity     a fake tenant at ${tenant.url} (C8Y_URL: it speaks http, not https)`,
-        `  token cache    ${env.C8Y_TOKEN_CACHE_DIR}`,
-        '',
-        '',
-      ].join('\n'),
-    );
+    const { device, variables } = standalone;
+    const env = demoEnv(variables);
+    process.stdout.write(`${standalone.description.join('\n')}\n\n`);
     for (const args of STEPS) {
       if (interrupted) return 130;
       process.stdout.write(`$ c8y-token ${args.join(' ')}\n`);
@@ -110,14 +85,15 @@ async function demo(): Promise<number> {
       }
       process.stdout.write('\n');
     }
-    const pages = tenant.requests.filter((request) => request.url.startsWith('/inventory/managedObjects')).length;
+    const pages = device.tenant.requests.filter((request) =>
+      request.url.startsWith('/inventory/managedObjects'),
+    ).length;
     process.stdout.write(
       `The last command followed ${pages} pages of the tenant's collection and printed the items as one JSON array.\n`,
     );
     return 0;
   } finally {
-    await device.stop();
-    await rm(home, { recursive: true, force: true });
+    await standalone.stop();
     process.stdout.write('Stopped the simulated device.\n');
   }
 }

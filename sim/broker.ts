@@ -138,7 +138,8 @@ export async function startMosquitto(executable: string, config = ''): Promise<B
     async stop() {
       const proc = child;
       child = undefined;
-      if (!proc || proc.exitCode !== null) return;
+      // Ctrl-C on `npm run sim` reaches mosquitto too: it may have died of that signal already.
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGTERM');
       await exited;

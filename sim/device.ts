@@ -4,8 +4,8 @@ import { startTenant, type Tenant, type TenantOptions } from './tenant.ts';
 
 /**
  * A thin-edge device connected to Cumulocity, simulated on loopback: an MQTT broker, a cloud bridge answering token
- * requests with tokens whose issuer (`iss`) is the fake tenant's URL, and the tenant. What the tests of `curl` and
- * `doctor` need, and what `npm run demo` shows.
+ * requests with tokens issued by the fake tenant, and the tenant. What the tests of `curl` and `doctor` need, and what
+ * `npm run demo` and `npm run sim` start.
  */
 export interface SimulatedDevice {
   broker: Broker;
@@ -19,12 +19,22 @@ export interface SimulatedDevice {
   stop(): Promise<void>;
 }
 
-export async function startSimulatedDevice(options: TenantOptions = {}): Promise<SimulatedDevice> {
+export interface DeviceOptions extends TenantOptions {
+  /**
+   * What the tokens name as their issuer (`iss`, and `aud`): the tenant's host, as a real token names its tenant's
+   * (default; the tenant's http port then has to be given, in C8Y_URL), or the tenant's URL, for code that takes
+   * the tenant's address from the token alone (`DeviceToken.baseUrl`).
+   */
+  issuer?: 'host' | 'url';
+}
+
+export async function startSimulatedDevice(options: DeviceOptions = {}): Promise<SimulatedDevice> {
   const broker = await startBroker();
   let tenant: Tenant | undefined;
   try {
     tenant = await startTenant(options);
-    const bridge = await startBridge(broker, { token: { claims: { iss: tenant.url } } });
+    const issuer = options.issuer === 'url' ? tenant.url : new URL(tenant.url).hostname;
+    const bridge = await startBridge(broker, { token: { claims: { iss: issuer, aud: issuer } } });
     return {
       broker,
       bridge,

@@ -15,7 +15,7 @@ export interface CurlFixture extends SimulatedDevice {
 
 export async function startCurlFixture(options: TenantOptions = {}): Promise<CurlFixture> {
   const device = await startSimulatedDevice(options);
-  // The simulated tenant speaks http on loopback: a token whose issuer is http:// is taken only when set explicitly.
+  // The tokens name the tenant's host, as real ones do; the tenant speaks http on a port of its own: C8Y_URL says so.
   const env = { ...brokerEnv(device.broker), C8Y_URL: device.tenant.url };
   return {
     ...device,

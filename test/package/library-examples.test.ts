@@ -24,7 +24,8 @@ const examples = [
 let device: SimulatedDevice;
 
 before(async () => {
-  device = await startSimulatedDevice();
+  // The examples take the tenant's address from the token (`baseUrl`), as on a real device.
+  device = await startSimulatedDevice({ issuer: 'url' });
   const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
     cwd: ROOT,
     env: npmEnv,
