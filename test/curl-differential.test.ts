@@ -188,6 +188,25 @@ const CASES: DiffCase[] = [
   { name: '--data-urlencode twice, with -d', path: '/echo', args: ['-s', '-d', 'a=1', '--data-urlencode', 'b=2 3', '--data-urlencode', 'c=~.-_'] },
   { name: '-G --data-urlencode on a query', path: '/inventory/managedObjects?pageSize=2', args: ['-s', '-G', '--data-urlencode', 'type=c8y Device'] },
 
+  // -D and --stderr.
+  { name: '-D file', path: '/text', args: ['-s', '-D', 'h.txt'] },
+  { name: '-D -', path: '/headers', args: ['-s', '-D', '-'] },
+  { name: '--dump-header - with -o', path: '/text', args: ['-s', '--dump-header', '-', '-o', 'out.txt'] },
+  { name: '-D -L: every response', path: '/redirect?to=/text', args: ['-sL', '-D', 'h.txt'] },
+  { name: '-D - -i: each line twice', path: '/headers', args: ['-s', '-D', '-', '-i'] },
+  { name: '-D -iL -o', path: '/moved', args: ['-siL', '-D', 'h.txt', '-o', 'out.txt'] },
+  { name: '-D -I', path: '/headers', args: ['-sI', '-D', 'h.txt'] },
+  { name: '-D with -f on 404', path: '/status/404', args: ['-sf', '-D', 'h.txt'] },
+  { name: '-D on a refused connection: an empty file', path: '/text', args: ['-s', '-D', 'h.txt'], tenant: 'closed' },
+  { name: '-D under --retry: every attempt', path: '/flaky?fail=1', args: ['-s', '--retry', '1', '--retry-delay', '1', '-D', 'h.txt', '-o', 'out.json'] },
+  { name: '-D twice: the last one', path: '/text', args: ['-s', '-D', 'a.txt', '-D', 'b.txt'] },
+  { name: '--stderr file', path: '/text', args: ['-sS', '--stderr', 'e.txt'], tenant: 'closed', normalise: message },
+  { name: '--stderr - (stdout)', path: '/text', args: ['-sS', '--stderr', '-'], tenant: 'closed', normalise: message },
+  { name: '--stderr file on success', path: '/text', args: ['-s', '--stderr', 'e.txt'] },
+  { name: '--stderr with -f on 404', path: '/status/404', args: ['-sSf', '--stderr', 'e.txt'], normalise: message },
+  { name: '--stderr that cannot be opened', path: '/text', args: ['--stderr', 'nodir/e.txt', '-o', 'out.txt'] },
+  { name: '--stderr that cannot be opened, -s', path: '/text', args: ['-s', '--stderr', 'nodir/e.txt'] },
+
   // TLS options against a plain-HTTP tenant: accepted, no effect.
   { name: '-k', path: '/text', args: ['-sk'] },
   { name: '--connect-timeout', path: '/text', args: ['-s', '--connect-timeout', '5'] },
@@ -267,6 +286,24 @@ const CASES: DiffCase[] = [
     },
   },
   {
+    name: '-D into a missing directory',
+    path: '/text',
+    args: ['-s', '-D', 'nodir/h.txt'],
+    differs: {
+      reason: "curl 7.88 crashes (SIGSEGV); c8y-token cannot write the headers: curl's exit 23, nothing sent",
+      expect: () => ({ code: 23, stdout: '', stderrEmpty: true, files: {}, requests: [] }),
+    },
+  },
+  {
+    name: '--stderr takes -w %{stderr} too',
+    path: '/text',
+    args: ['-s', '--stderr', 'e.txt', '-o', '/dev/null', '-w', '%{stderr}%{http_code}'],
+    differs: {
+      reason: 'curl 7.88 writes %{stderr} to the real stderr; later curl, as c8y-token, to the --stderr file',
+      expect: (curl) => ({ ...curl, stderrEmpty: true, files: { 'e.txt': '200' } }),
+    },
+  },
+  {
     name: 'a missing @file is a usage error',
     path: '/echo',
     args: ['-d', '@missing.txt'],
@@ -276,6 +313,11 @@ const CASES: DiffCase[] = [
     },
   },
 ];
+
+/** An error message in a file or on stdout: curl's wording and ours differ, where it goes must not. */
+function message(text: string): string {
+  return text.replace(/^(curl|c8y-token): [\s\S]*/, '<message>');
+}
 
 function withRequests(outcome: Outcome, change: (request: Outcome['requests'][number]) => Outcome['requests'][number]) {
   return { ...outcome, requests: outcome.requests.map(change) };

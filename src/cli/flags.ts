@@ -60,6 +60,8 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   include?: boolean;
   head?: boolean;
   output?: string;
+  dumpHeader?: string;
+  stderr?: string;
   writeOut?: string;
   fail?: boolean;
   failWithBody?: boolean;
@@ -131,6 +133,8 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     head: flags.head,
     include: flags.include,
     output: flags.output,
+    dumpHeader: flags.dumpHeader,
+    stderr: flags.stderr,
     writeOut: flags.writeOut,
     fail: flags.fail,
     failWithBody: flags.failWithBody,

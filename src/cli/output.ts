@@ -19,7 +19,7 @@ export function writeError(name: string, error: unknown): C8yTokenError {
     hint:
       name === 'stdout'
         ? 'whatever read the output stopped reading'
-        : 'check the -o path: does its directory exist, may it be written?',
+        : 'check the path: does its directory exist, may it be written?',
   });
 }
 
@@ -45,13 +45,27 @@ export function handleClosedOutput(): void {
   process.stderr.on('error', () => {});
 }
 
+let diagnostics: Writable = process.stderr;
+
+/** Where messages for humans go: stderr, unless `curl --stderr` named another place. */
+export function diagnosticStream(): Writable {
+  return diagnostics;
+}
+
+/** For `curl --stderr`: every later warning, trace and error message goes to `stream`. */
+export function redirectDiagnostics(stream: Writable): void {
+  // A destination that fails leaves nowhere to report to, as with a closed stderr.
+  if (stream !== process.stdout) stream.on('error', () => {});
+  diagnostics = stream;
+}
+
 /** The --verbose channel: stderr, prefixed, silent when not verbose. */
 export function verboseLogger(verbose: boolean): Logger {
-  return verbose ? (line) => process.stderr.write(`c8y-token: ${line}\n`) : () => {};
+  return verbose ? (line) => diagnostics.write(`c8y-token: ${line}\n`) : () => {};
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`c8y-token: ${line}\n`);
+  diagnostics.write(`c8y-token: ${line}\n`);
 }
 
 /** Passes on the first line only: for a warning worth one line per run however often its cause is seen. */

@@ -72,7 +72,7 @@ Differences from curl (docs/curl.md says why):
   - under --retry only the final response's body is written
   - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
   - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
-  - not yet: -D, --url-query, --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused, --stderr
+  - not yet: --url-query, --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
   - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
@@ -275,6 +275,8 @@ function addCurlCommand(program: Command, version: string): void {
     .option('-i, --include', 'print the response headers before the body')
     .option('-I, --head', 'send HEAD and print the response headers')
     .option('-o, --output <file>', 'write the body to this file instead of stdout')
+    .option('-D, --dump-header <file>', "write every response's status line and headers to this file (-: stdout)")
+    .option('--stderr <file>', 'write warnings and error messages to this file instead of stderr (-: stdout)')
     .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{redirect_url} %{json} ...')
     .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
     .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')

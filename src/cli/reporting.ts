@@ -1,4 +1,5 @@
 import { C8yTokenError } from '../core/errors.ts';
+import { diagnosticStream } from './output.ts';
 
 /** What the parsed command line says about reporting a failure. */
 export interface Reporting {
@@ -14,10 +15,10 @@ export function reportError(error: unknown, { verbose, quiet }: Reporting): numb
     const lines = [`c8y-token: ${error.message}`];
     if (error.hint) lines.push(`  ${error.hint}`);
     if (verbose && error.detail) lines.push(`  detail: ${error.detail}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    diagnosticStream().write(`${lines.join('\n')}\n`);
     return error.exitCode;
   }
-  process.stderr.write(
+  diagnosticStream().write(
     `c8y-token: unexpected error; please report it with the output of --verbose\n${(error as Error)?.stack ?? String(error)}\n`,
   );
   return 1;

@@ -13,7 +13,7 @@ import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, prepareRequest, requestAt, type HttpRequest, type RequestSpec } from '../../core/http/request.ts';
-import { send, type Authorizer, type Exchange, type SendOptions } from '../../core/http/send.ts';
+import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
 import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
@@ -35,6 +35,8 @@ export interface CurlOptions extends GetTokenOptions, RequestSpec {
   failWithBody?: boolean | undefined;
   /** -o: write the body to this file (`-`: stdout). */
   output?: string | undefined;
+  /** -D: write every response's status line and headers to this file (`-`: stdout). */
+  dumpHeader?: string | undefined;
   /** -w: what to print after the transfer. */
   writeOut?: string | undefined;
   location?: boolean | undefined;
@@ -117,8 +119,8 @@ async function transfer(
   info: TransferInfo,
   warn: (line: string) => void,
 ): Promise<void> {
-  if (options.paginate && (options.include || options.head))
-    throw usageError('--paginate cannot be combined with -i or -I');
+  if (options.paginate && (options.include || options.head || options.dumpHeader !== undefined))
+    throw usageError('--paginate cannot be combined with -i, -I or -D');
   if (options.fail && options.failWithBody)
     throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
   assertAllowedRequestPath(options.path);
@@ -127,6 +129,9 @@ async function transfer(
   const stdin = () => (input ??= bufferInput(streams.stdin));
   const prepared = await prepareRequest(options, stdin);
   const trust = await tenantTrust(options);
+  const dump = headerDump(options.dumpHeader, streams);
+  // curl creates the -D file before it connects: it is there, empty, when the connection fails.
+  await dump?.create();
   // Started early, used late: loading undici overlaps the token retrieval.
   const agent = loadAgent();
 
@@ -178,8 +183,12 @@ async function transfer(
   const sink = toFile ? Sink.file(options.output!) : Sink.stream(streams.stdout);
   const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
   const include = options.include === true || options.head === true;
-  // -i -L: every response's headers, the redirects' too, as curl prints them.
-  if (include) sendOptions.onRedirect = (hop) => sink.write(statusAndHeaders(hop));
+  const headerSinks = [...(include ? [sink] : []), ...(dump ? [dump] : [])];
+  const writeHeaders = (response: Response) => writeHeaderLines(statusAndHeaders(response), headerSinks);
+  // -i -L and -D: every response's headers, the redirects' too, as curl writes them.
+  if (headerSinks.length > 0) sendOptions.onRedirect = writeHeaders;
+  // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
+  if (dump) sendOptions.onRetry = (response) => writeHeaderLines(statusAndHeaders(response), [dump]);
   const started = performance.now();
   try {
     if (options.paginate) {
@@ -198,15 +207,14 @@ async function transfer(
       checkClock(exchange);
       record(info, exchange);
       const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
+      // curl's -f -i: the headers, then exit 22.
+      await writeHeaders(exchange);
       if (failed && !options.failWithBody) {
-        // curl's -f -i: the headers, then exit 22.
-        if (include) await sink.write(statusAndHeaders(exchange));
         const body = await receiving(exchange.url, () => exchange.body.text());
         throw statusError(exchange.status, exchange.method, exchange.url, body);
       }
       const written = await receiving(exchange.url, () =>
         writeResponse(exchange, sink, {
-          include,
           headersOnly: options.head,
           onSize: (size) => (info.sizeDownload = size),
           pretty,
@@ -220,10 +228,24 @@ async function transfer(
       if (failed) throw statusError(exchange.status, exchange.method, exchange.url, written.start.toString('utf8'));
     }
     await sink.close();
+    await dump?.close();
   } finally {
     info.timeTotalMs = performance.now() - started;
     await dispatcher.destroy();
   }
+}
+
+function headerDump(path: string | undefined, streams: CurlStreams): Sink | undefined {
+  if (path === undefined) return undefined;
+  return path === '-' ? Sink.stream(streams.stdout) : Sink.file(path);
+}
+
+/**
+ * The headers to each sink; line by line when there are two, as curl writes them (`-D - -i` shows each line twice).
+ */
+async function writeHeaderLines(text: string, sinks: Sink[]): Promise<void> {
+  const lines = sinks.length > 1 ? text.split(/(?<=\r\n)/) : [text];
+  for (const line of lines) for (const sink of sinks) await sink.write(line);
 }
 
 /**

@@ -27,6 +27,12 @@ export class Sink {
     return new Sink(path, path);
   }
 
+  /** Creates the file now rather than on the first write. */
+  async create(): Promise<void> {
+    if (!this.stream) await this.open();
+    this.check();
+  }
+
   async write(chunk: Buffer | string): Promise<void> {
     const stream = this.stream ?? (await this.open());
     this.check();

@@ -3,8 +3,6 @@ import type { ProgressMeter } from './progress.ts';
 import type { Sink } from './sink.ts';
 
 export interface ResponseOutput {
-  /** -i / -I: the status line and headers first. */
-  include: boolean;
   /** -I: the headers only, whatever the method. */
   headersOnly?: boolean | undefined;
   /** Told the size received so far, chunk by chunk: a transfer cut short still reports what came. */
@@ -18,7 +16,7 @@ export interface ResponseOutput {
 const KEPT_BYTES = 64 * 1024;
 
 /**
- * Writes the exchange's headers (when asked) and body to the sink. Resolves with the body's size on the wire and
+ * Writes the exchange's body to the sink (its headers are written before, when asked). Resolves with the body's size on the wire and
  * its first bytes (for the error message of --fail-with-body).
  */
 export async function writeResponse(
@@ -26,7 +24,6 @@ export async function writeResponse(
   sink: Sink,
   output: ResponseOutput,
 ): Promise<{ size: number; start: Buffer }> {
-  if (output.include) await sink.write(statusAndHeaders(exchange));
   if (output.headersOnly) {
     await exchange.body.dump();
     return { size: 0, start: Buffer.alloc(0) };

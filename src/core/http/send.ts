@@ -38,6 +38,8 @@ export interface SendOptions {
   warn?: ((line: string) => void) | undefined;
   /** Called with each redirect response that is followed (-i -L prints them all), before the next request. */
   onRedirect?: ((hop: Response) => void | Promise<void>) | undefined;
+  /** Called with each response that is retried (its body already dropped), before the wait. */
+  onRetry?: ((response: Response) => void | Promise<void>) | undefined;
 }
 
 /** A response's status line and headers. */
@@ -94,6 +96,7 @@ export async function send(request: HttpRequest, options: SendOptions): Promise<
     if (RETRY_STATUSES.has(exchange.status) && retryLeft) {
       await exchange.body.dump();
       attempt.clear();
+      await options.onRetry?.(exchange);
       const wait = retryAfter(exchange.headers) ?? retryWait(retries, options);
       await pause(wait, `HTTP ${exchange.status} from ${exchange.method} ${exchange.url.pathname}`, retries, options);
       retries++;
