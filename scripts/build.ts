@@ -1,7 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { generateDtsBundle } from 'dts-bundle-generator';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { buildProgram } from '../src/cli/program.ts';
 import { describeProgram } from '../src/cli/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
@@ -10,7 +11,8 @@ import { manPage } from './man-page.ts';
 /** The repository root, from dist/scripts/ where the compiled script runs. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Two levels below package.json, like the bundle's entry: src/cli/main.ts reads the version from '../../package.json'. */
-const OUT_DIR = resolve(ROOT, 'dist/cli');
+const CLI_DIR = resolve(ROOT, 'dist/cli');
+const LIB_DIR = resolve(ROOT, 'dist/lib');
 /** Which source files and packages went into which output file; the tests read it to see what a command loads. */
 const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
 const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
@@ -31,16 +33,9 @@ const nodeStreams: Plugin = {
   },
 };
 
-/**
- * Bundles the CLI with its dependencies: Node then reads a few files at start-up instead of hundreds, and the
- * Debian package needs no node_modules. Code splitting keeps each command's dynamic import() lazy: `decode`
- * of a given token never reads the chunk holding mqtt.
- */
-await rm(OUT_DIR, { recursive: true, force: true });
-const { metafile } = await build({
+/** What both bundles share: ESM for Node >= 18.19, lazy chunks for each dynamic import(), every package inlined. */
+const bundle = {
   absWorkingDir: ROOT,
-  entryPoints: { 'c8y-token': 'src/cli/main.ts', 'compile-cache': 'src/cli/compile-cache.ts' },
-  outdir: OUT_DIR,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -51,9 +46,41 @@ const { metafile } = await build({
   metafile: true,
   plugins: [nodeStreams],
   logLevel: 'warning',
+} satisfies BuildOptions;
+
+/**
+ * Bundles the CLI with its dependencies: Node then reads a few files at start-up instead of hundreds, and the
+ * Debian package needs no node_modules. Code splitting keeps each command's dynamic import() lazy: `decode`
+ * of a given token never reads the chunk holding mqtt.
+ */
+await rm(CLI_DIR, { recursive: true, force: true });
+const cli = await build({
+  ...bundle,
+  entryPoints: { 'c8y-token': 'src/cli/main.ts', 'compile-cache': 'src/cli/compile-cache.ts' },
+  outdir: CLI_DIR,
 });
-await writeFile(METAFILE, JSON.stringify(metafile, null, 2));
-await writeFile(resolve(OUT_DIR, 'THIRD-PARTY-LICENSES'), await thirdPartyLicenses(metafile, ROOT));
+await writeFile(METAFILE, JSON.stringify(cli.metafile, null, 2));
+await writeFile(resolve(CLI_DIR, 'THIRD-PARTY-LICENSES'), await thirdPartyLicenses('command-line', cli.metafile, ROOT));
+
+/**
+ * The library, bundled apart from the CLI (sharing chunks would split the CLI's into more files to read at start-up):
+ * the npm package then needs no dependencies installed. Its types are tsc's, in one file, with undici's Dispatcher
+ * (C8yFetchOptions.dispatcher) inlined: a type imported from 'undici' would not resolve where undici is not installed.
+ */
+await rm(LIB_DIR, { recursive: true, force: true });
+const lib = await build({ ...bundle, entryPoints: { index: 'src/index.ts' }, outdir: LIB_DIR });
+await writeFile(resolve(LIB_DIR, 'THIRD-PARTY-LICENSES'), await thirdPartyLicenses('library', lib.metafile, ROOT));
+const [types] = generateDtsBundle(
+  [
+    {
+      filePath: resolve(ROOT, 'dist/src/index.d.ts'),
+      libraries: { inlinedLibraries: ['undici'] },
+      output: { exportReferencedTypes: false, noBanner: true },
+    },
+  ],
+  { preferredConfigPath: resolve(ROOT, 'tsconfig.json') },
+);
+await writeFile(resolve(LIB_DIR, 'index.d.ts'), types!);
 
 const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
 // Reproducible builds (Debian's) set SOURCE_DATE_EPOCH; the page's date is then the source's, not the build's.

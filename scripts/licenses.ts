@@ -6,7 +6,7 @@ import type { Metafile } from 'esbuild';
  * The license of every npm package whose code went into the bundle: the bundle is a copy of their code, and
  * the Debian package has no node_modules where their license files would otherwise be.
  */
-export async function thirdPartyLicenses(metafile: Metafile, root: string): Promise<string> {
+export async function thirdPartyLicenses(bundle: string, metafile: Metafile, root: string): Promise<string> {
   const packageDirs = new Set<string>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
@@ -22,5 +22,5 @@ export async function thirdPartyLicenses(metafile: Metafile, root: string): Prom
     const title = `${pkg.name} ${pkg.version} (${pkg.license})`;
     sections.push(`${title}\n${'-'.repeat(title.length)}\n\n${text.trim()}\n`);
   }
-  return `The c8y-token command-line bundle contains code from these packages:\n\n${sections.join('\n\n')}`;
+  return `The c8y-token ${bundle} bundle contains code from these packages:\n\n${sections.join('\n\n')}`;
 }
