@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { C8yTokenError } from '../src/core/errors.ts';
 import { paginate } from '../src/core/http/paginate.ts';
-import { prepareRequest, requestAt } from '../src/core/http/request.ts';
+import { prepareRequest, requestAt } from '../src/cli/curl/request.ts';
 import { send, type SendOptions } from '../src/core/http/send.ts';
 
 /**

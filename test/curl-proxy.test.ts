@@ -8,7 +8,7 @@ import { startTenant } from '../sim/tenant.ts';
 import { Agent, buildConnector } from 'undici';
 import { tenantDispatcher } from '../src/core/http/dispatcher.ts';
 import { bypassesProxy, parseProxy, proxyFor } from '../src/core/http/proxy.ts';
-import { prepareRequest, requestAt } from '../src/core/http/request.ts';
+import { prepareRequest, requestAt } from '../src/cli/curl/request.ts';
 import { send } from '../src/core/http/send.ts';
 import { tenantTrust } from '../src/core/http/trust.ts';
 import { runCli } from './harness/cli.ts';

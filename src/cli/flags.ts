@@ -1,7 +1,7 @@
 import { DEFAULT_MIN_VALIDITY_MS, DEFAULT_REPUBLISH_MS, DEFAULT_TIMEOUT_MS } from '../core/defaults.ts';
 import type { CurlCommandOptions } from './commands/curl.ts';
 import type { GetTokenOptions } from '../core/get-token.ts';
-import type { DataArg } from '../core/http/data.ts';
+import type { DataArg } from './curl/data.ts';
 import { interrupted } from './interruption.ts';
 import { verboseLogger, warn } from './output.ts';
 

@@ -25,7 +25,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   MAX_PAGE_SIZE,
 } from '../core/defaults.ts';
-import type { DataArg, DataKind } from '../core/http/data.ts';
+import type { DataArg, DataKind } from './curl/data.ts';
 import { listenForInterruptions } from './interruption.ts';
 import type { Shell } from '../core/token/variables.ts';
 import { parseDuration, parsePositiveDuration } from '../core/duration.ts';

@@ -1,9 +1,9 @@
-import { usageError } from './errors.ts';
+import { usageError, wording, type Wording } from './errors.ts';
 
-export function parsePort(text: string, option: string): number {
+export function parsePort(text: string, option: string | Wording): number {
   const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : Number.NaN;
   if (!(port >= 1 && port <= 65535)) {
-    throw usageError(`${option}: '${text}' is not a port number`, 'use a number from 1 to 65535');
+    throw usageError(wording`${option}: '${text}' is not a port number`, 'use a number from 1 to 65535');
   }
   return port;
 }

@@ -1,4 +1,5 @@
 import { stdoutCarriesData, write, warn } from '../output.ts';
+import { inFlags } from '../reporting.ts';
 import { getTokenVariables, shellExports, type Shell, type TokenVariablesOptions } from '../../core/token/variables.ts';
 
 export interface EnvCommandOptions extends TokenVariablesOptions {
@@ -7,6 +8,7 @@ export interface EnvCommandOptions extends TokenVariablesOptions {
 
 export async function env(options: EnvCommandOptions): Promise<void> {
   stdoutCarriesData();
-  const variables = await getTokenVariables({ ...options, warn });
+  const { variables, warning } = await getTokenVariables({ ...options, warn });
+  if (warning) warn(inFlags(warning));
   await write(process.stdout, shellExports(variables, options.shell));
 }

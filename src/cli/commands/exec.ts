@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { abortError, C8yTokenError } from '../../core/errors.ts';
 import { describeSystemError } from '../../core/system-errors.ts';
 import { warn } from '../output.ts';
+import { inFlags } from '../reporting.ts';
 import { getTokenVariables, type TokenVariables, type TokenVariablesOptions } from '../../core/token/variables.ts';
 
 export interface ExecCommandOptions extends TokenVariablesOptions {
@@ -17,7 +18,8 @@ const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 
 
 /** Runs the command with the token in its environment (never in its arguments) and exits as it does. */
 export async function exec(options: ExecCommandOptions): Promise<void> {
-  const variables = await getTokenVariables({ ...options, warn });
+  const { variables, warning } = await getTokenVariables({ ...options, warn });
+  if (warning) warn(inFlags(warning));
   if (options.signal?.aborted) throw abortError(options.signal);
   process.exitCode = await run(options.command, options.args, variables, options.onSpawn);
 }

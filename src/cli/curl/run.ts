@@ -12,13 +12,15 @@ import { bufferInput, type BufferedInput } from '../../core/http/body.ts';
 import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
 import { progressMeter } from './progress.ts';
-import { hasHeader, prepareRequest, requestAt, type HttpRequest, type RequestSpec } from '../../core/http/request.ts';
+import { hasHeader, type HttpRequest } from '../../core/http/http-request.ts';
+import { prepareRequest, requestAt, type RequestSpec } from './request.ts';
 import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
 import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
 import { once } from '../output.ts';
+import { describeFailure, inFlags } from '../reporting.ts';
 import { tenantClockCheck } from './tenant-clock.ts';
 import { checkTenantUrl, tenantUrl } from '../../core/token/tenant-url.ts';
 
@@ -105,7 +107,7 @@ export async function curl(options: CurlOptions, streams: CurlStreams = process)
   } catch (error) {
     failure = error;
     info.exitCode = error instanceof C8yTokenError ? error.exitCode : 1;
-    info.errorMessage = (error as Error).message;
+    info.errorMessage = error instanceof C8yTokenError ? describeFailure(error).message : (error as Error).message;
   }
   // -w reports failures too (%{exitcode}, %{errormsg}); the transfer's own error is the one reported.
   if (options.writeOut !== undefined)
@@ -143,7 +145,7 @@ async function transfer(
   const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
   const checkClock = tenantClockCheck(clockWarning, trace);
   const base = tenantUrl(token, options.url, options.env);
-  if (base.warning) warn(base.warning);
+  if (base.warning) warn(inFlags(base.warning));
   const baseUrl = new URL(base.url);
   const request = requestAt(prepared, targetUrl(baseUrl, options.path));
   info.url = request.url.href;

@@ -1,6 +1,7 @@
 import { resolveSettings, type ResolvedSettings } from '../../core/settings/resolve.ts';
 import { describeThinEdge, thinEdgeFacts } from './thin-edge.ts';
 import { C8yTokenError } from '../../core/errors.ts';
+import { describeFailure } from '../reporting.ts';
 import type { GetTokenOptions } from '../../core/get-token.ts';
 import { remainingValidity, type DeviceToken } from '../../core/token/claims.ts';
 import { DEFAULT_TIMEOUT_MS } from '../../core/defaults.ts';
@@ -53,7 +54,8 @@ export async function runDoctor(
   const failed = (name: DoctorCheck['name'], error: unknown): DoctorCheck => {
     const known =
       error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
-    return { name, status: 'failed', summary: known.message, error: known, ...(known.hint && { hint: known.hint }) };
+    const { message, hint } = describeFailure(known);
+    return { name, status: 'failed', summary: message, error: known, ...(hint && { hint }) };
   };
   /** Runs what a check tests; a failure is reported, and leaves nothing further to check (undefined). */
   const attempt = async <T>(name: DoctorCheck['name'], probe: () => Promise<T>): Promise<T | undefined> => {

@@ -1,6 +1,6 @@
 import { C8yTokenError } from '../../core/errors.ts';
 import { receiving, statusError } from '../../core/http/failures.ts';
-import { prepareRequest, requestAt } from '../../core/http/request.ts';
+import { prepareRequest, requestAt } from '../curl/request.ts';
 import { send } from '../../core/http/send.ts';
 import { targetUrl } from '../../core/http/target.ts';
 import { loadAgent } from '../../core/http/agent.ts';

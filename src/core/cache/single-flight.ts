@@ -74,7 +74,9 @@ export async function cachedRequest(
       return cached;
     }
     if (first)
-      log(`the cached token is valid for ${formatDuration(left)} only, less than --min-validity: asking for a new one`);
+      log(
+        `the cached token is valid for ${formatDuration(left)} only, less than the validity asked for: asking for a new one`,
+      );
     return undefined;
   };
 

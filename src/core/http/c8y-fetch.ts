@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { usageError } from '../errors.ts';
+import { OPTION_NAMES, render, usageError } from '../errors.ts';
 import type { GetTokenOptions } from '../get-token.ts';
 import type { DeviceToken } from '../token/claims.ts';
 import { tokenSource, type TokenSource } from '../token/source.ts';
@@ -11,7 +11,7 @@ import { receiving } from './failures.ts';
 import { fetchBody, type FetchBody } from './fetch-body.ts';
 import { paginate } from './paginate.ts';
 import type { RequestBody } from './body.ts';
-import type { Header, HttpRequest } from './request.ts';
+import type { Header, HttpRequest } from './http-request.ts';
 import type { ProxySettings } from './proxy.ts';
 import { send, type Authorizer, type Exchange } from './send.ts';
 import { targetUrl } from './target.ts';
@@ -88,7 +88,7 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
   async function bind(path: string, signal: AbortSignal | undefined): Promise<{ url: URL; auth: Authorizer }> {
     let token = await untilAborted(tokens.current(), signal);
     const base = tenantUrl(token, options.url, options.env);
-    if (base.warning && !warned) options.log?.(base.warning);
+    if (base.warning && !warned) options.log?.(render(base.warning, OPTION_NAMES));
     warned = true;
     const url = targetUrl(new URL(base.url), path);
     const auth: Authorizer = {

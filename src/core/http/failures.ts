@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { C8yTokenError, type ErrorKind } from '../errors.ts';
+import { C8yTokenError, wording, type ErrorKind, type Wording } from '../errors.ts';
 
 const RESOLVE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 const CONNECT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EADDRNOTAVAIL']);
@@ -33,13 +33,13 @@ export function transferError(error: unknown, url: URL, phase: 'response' | 'bod
   // String(): a DOMException's code is a number.
   const code = String(failure?.code ?? failure?.cause?.code ?? '');
   const detail = [failure?.message, failure?.cause?.message].filter(Boolean).join(': ') || String(error);
-  const make = (kind: ErrorKind, message: string, hint: string) =>
+  const make = (kind: ErrorKind, message: string, hint: string | Wording) =>
     new C8yTokenError(kind, message, { hint, detail, cause: error });
   if (RESOLVE.has(code)) {
     return make(
       'resolve',
       `could not resolve host ${url.hostname}`,
-      "check the tenant host (--url, C8Y_URL or the token's issuer) and the device's DNS settings",
+      wording`check the tenant host ({url}, C8Y_URL or the token's issuer) and the device's DNS settings`,
     );
   }
   if (CONNECT.has(code)) {
@@ -54,7 +54,7 @@ export function transferError(error: unknown, url: URL, phase: 'response' | 'bod
     return make(
       'timeout',
       `timed out ${phase} ${url.host}`,
-      'the tenant or the network is slow: try a longer --connect-timeout or --max-time, or --retry',
+      wording`the tenant or the network is slow: try a longer {connectTimeout}[ or {maxTime}][, or {retry}]`,
     );
   }
   if (code === 'UND_ERR_SOCKET' && phase === 'response') {
@@ -82,21 +82,20 @@ export function transferError(error: unknown, url: URL, phase: 'response' | 'bod
     return make(
       'certificate',
       `the certificate of ${url.host} is not trusted (${code})`,
-      "add the CA that signed the tenant's certificate to the system's (update-ca-certificates), or pass --cacert " +
-        '(-k skips the check: insecure)',
+      wording`add the CA that signed the tenant's certificate to the system's (update-ca-certificates), or pass {cacert} ({insecure} skips the check: insecure)`,
     );
   }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return make(
       'tls',
       `TLS handshake with ${url.host} failed (${code})`,
-      'does the server speak https on this port? check --url and the port',
+      wording`does the server speak https on this port? check {url} and the port`,
     );
   }
   return make(
     'other',
     `request to ${url.origin} failed: ${code || failure?.message || 'unknown error'}`,
-    'add --verbose for detail',
+    wording`add {verbose} for detail`,
   );
 }
 
@@ -121,14 +120,14 @@ export function statusError(status: number, method: string, url: URL, body: stri
   const message = `HTTP ${[status, STATUS_CODES[status]].filter(Boolean).join(' ')} from ${method} ${url.pathname}${url.search}`;
   const hint =
     STATUS_HINTS[status] ??
-    (status >= 500 ? 'the tenant has a problem: try again later, or with --retry N' : undefined);
+    (status >= 500 ? wording`the tenant has a problem: try again later[, or with {retry} N]` : undefined);
   return new C8yTokenError('http', reason ? `${message}: ${printable(reason)}` : message, hint ? { hint } : {});
 }
 
-const STATUS_HINTS: Record<number, string> = {
+const STATUS_HINTS: Record<number, string | Wording> = {
   401: 'the tenant refused the token: is the device still registered, and its user enabled?',
   403: 'the device user lacks the permission: device users may only read and change their own data',
-  429: 'too many requests: --retry N waits as long as the tenant asks',
+  429: wording`too many requests: try again later[ ({retry} N waits as long as the tenant asks)]`,
 };
 
 /** Server text reaches the terminal: no control characters, bounded length. */

@@ -1,8 +1,8 @@
 import { DEFAULT_PAGE_SIZE } from '../defaults.ts';
-import { C8yTokenError, throwIfAborted, usageError } from '../errors.ts';
+import { C8yTokenError, throwIfAborted, usageError, wording } from '../errors.ts';
 import { splitPage } from './collection-page.ts';
 import { receiving, statusError } from './failures.ts';
-import type { HttpRequest } from './request.ts';
+import type { HttpRequest } from './http-request.ts';
 import { send, type Exchange, type SendOptions } from './send.ts';
 
 /** Properties of a Cumulocity collection response that are not its items. */
@@ -43,8 +43,8 @@ export function parseItems(items: Buffer[], request: Pick<HttpRequest, 'method' 
     if (!(error instanceof SyntaxError)) throw error;
     throw new C8yTokenError(
       'other',
-      `--paginate: ${request.method} ${new URL(request.url).pathname} sent an item that is not JSON`,
-      { hint: 'run it without --paginate to see the answer' },
+      wording`{paginate}: ${request.method} ${new URL(request.url).pathname} sent an item that is not JSON`,
+      { hint: wording`request it without {paginate} to see the answer` },
     );
   }
 }
@@ -58,7 +58,7 @@ export async function* paginateRaw(
   options: PaginateOptions,
 ): AsyncGenerator<Buffer[], void, undefined> {
   if (request.method !== 'GET' || request.body)
-    throw usageError('--paginate works only with GET requests without a body');
+    throw usageError(wording`{paginate} works only with GET requests without a body`);
   let url = new URL(request.url);
   if (!url.searchParams.has('pageSize')) {
     url.search = `${url.search ? `${url.search}&` : '?'}pageSize=${options.pageSize ?? DEFAULT_PAGE_SIZE}`;
@@ -74,8 +74,8 @@ export async function* paginateRaw(
     if (!page) {
       throw new C8yTokenError(
         'other',
-        `--paginate: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
-        { hint: 'run it without --paginate to see the answer' },
+        wording`{paginate}: ${exchange.method} ${exchange.url.pathname} did not answer with a JSON object`,
+        { hint: wording`request it without {paginate} to see the answer` },
       );
     }
     const items = page.arrays.get(itemsKey([...page.arrays.keys()], exchange))!;
@@ -94,8 +94,8 @@ function itemsKey(arrayKeys: string[], exchange: Pick<Exchange, 'url'>): string 
   const keys = arrayKeys.filter((key) => !NOT_ITEMS.has(key));
   if (keys.length !== 1) {
     throw usageError(
-      `--paginate: ${exchange.url.pathname} is not a collection (${keys.length === 0 ? 'no' : 'more than one'} array of items in its answer)`,
-      'use --paginate on collections such as /inventory/managedObjects, /measurement/measurements or /alarm/alarms',
+      wording`{paginate}: ${exchange.url.pathname} is not a collection (${keys.length === 0 ? 'no' : 'more than one'} array of items in its answer)`,
+      wording`use {paginate} on collections such as /inventory/managedObjects, /measurement/measurements or /alarm/alarms`,
     );
   }
   return keys[0]!;

@@ -1,10 +1,10 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted, wording } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import type { RequestBody } from './body.ts';
 import { transferError } from './failures.ts';
-import { hasHeader, type Header, type HttpRequest } from './request.ts';
+import { hasHeader, type Header, type HttpRequest } from './http-request.ts';
 import { assertAllowedPath } from './target.ts';
 import { traceRequest, traceResponse, type Trace } from './trace.ts';
 
@@ -242,9 +242,13 @@ function deadline(
       ? undefined
       : setTimeout(() => {
           controller.abort(
-            new C8yTokenError('timeout', `the request took longer than --max-time ${formatDuration(maxTimeMs)}`, {
-              hint: 'the tenant or the network is slow: try a longer --max-time, or --retry',
-            }),
+            new C8yTokenError(
+              'timeout',
+              wording`the request took longer than [{maxTime} ]${formatDuration(maxTimeMs)}`,
+              {
+                hint: wording`the tenant or the network is slow: allow it more time[ ({maxTime})], or try again[ ({retry})]`,
+              },
+            ),
           );
         }, maxTimeMs);
   // An open request holds the process; the timer alone must not.

@@ -1,4 +1,4 @@
-import { usageError } from '../errors.ts';
+import { usageError, wording } from '../errors.ts';
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const PATH_HINT = 'a path starts with / (/inventory/managedObjects); a URL with https:// (on the tenant only)';
@@ -12,7 +12,7 @@ export function targetUrl(base: URL, path: string): URL {
   if (url.origin !== base.origin) {
     throw usageError(
       `refusing to send the token to ${url.origin}: the tenant is ${base.origin}`,
-      'pass a path on the tenant (/inventory/managedObjects), or --url to name the tenant',
+      wording`pass a path on the tenant (/inventory/managedObjects), or {url} to name the tenant`,
     );
   }
   assertAllowedPath(url);

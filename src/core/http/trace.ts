@@ -1,4 +1,4 @@
-import type { Header } from './request.ts';
+import type { Header } from './http-request.ts';
 
 /** Receives curl-style -v lines: `> ` request, `< ` response, `* ` what c8y-token does. Never a credential. */
 export type Trace = (line: string) => void;

@@ -1,6 +1,6 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { C8yTokenError } from '../errors.ts';
+import { C8yTokenError, wording } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import { transferError } from './failures.ts';
 import type { ProxyServer } from './proxy.ts';
@@ -38,7 +38,7 @@ export async function openTunnel(
           'timeout',
           `the proxy ${proxy.origin} did not open the tunnel to ${authority} within ${after}`,
           {
-            hint: 'the proxy or the network is slow: try a longer --connect-timeout',
+            hint: wording`the proxy or the network is slow: try a longer {connectTimeout}`,
           },
         ),
       );
@@ -95,7 +95,7 @@ async function connectToProxy(proxy: ProxyServer, options: TunnelOptions): Promi
       socket.destroy();
       reject(
         new C8yTokenError('timeout', `timed out connecting to the proxy ${proxy.origin}`, {
-          hint: 'is the proxy up? try a longer --connect-timeout',
+          hint: wording`is the proxy up? try a longer {connectTimeout}`,
         }),
       );
     }, options.timeoutMs);

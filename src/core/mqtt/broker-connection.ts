@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isIP, connect as tcpConnect } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { BrokerSettings } from '../settings/resolve.ts';
-import { abortError, C8yTokenError, throwIfAborted } from '../errors.ts';
+import { abortError, C8yTokenError, throwIfAborted, wording, type Setting, type Wording } from '../errors.ts';
 import { randomHex } from '../random.ts';
 import { describeSystemError } from '../system-errors.ts';
 
@@ -111,21 +111,21 @@ async function readCredentials(settings: BrokerSettings): Promise<Pick<IClientOp
 }
 
 async function readTlsFiles(settings: BrokerSettings): Promise<Pick<IClientOptions, 'ca' | 'cert' | 'key'>> {
-  const read = async (path: string | undefined, what: string) => {
+  const read = async (path: string | undefined, what: string, setting: Setting) => {
     if (!path) return undefined;
     try {
       return await readFile(path);
     } catch (error) {
       throw new C8yTokenError('usage', `cannot read the MQTT ${what} ${path}: ${describeSystemError(error)}`, {
-        hint: `check --mqtt-${what === 'CA file' ? 'cafile' : what} and mqtt.client.auth.* in \`tedge config list\``,
+        hint: wording(`check {${setting}} and mqtt.client.auth.* in \`tedge config list\``),
       });
     }
   };
   const [caFile, caDir, cert, key] = await Promise.all([
-    read(settings.caFile, 'CA file'),
+    read(settings.caFile, 'CA file', 'mqttCafile'),
     readCaDirectory(settings.caDir),
-    read(settings.certFile, 'cert'),
-    read(settings.keyFile, 'key'),
+    read(settings.certFile, 'cert', 'mqttCert'),
+    read(settings.keyFile, 'key', 'mqttKey'),
   ]);
   const ca = [...(caFile ? [caFile] : []), ...caDir];
   return { ...(ca.length > 0 && { ca }), ...(cert && { cert }), ...(key && { key }) };
@@ -154,7 +154,7 @@ async function readCaDirectory(dir: string | undefined): Promise<Buffer[]> {
 export function connectError(broker: string, error: Error | undefined, user?: string): C8yTokenError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const detail = error?.message;
-  const make = (message: string, hint: string) =>
+  const make = (message: string, hint: string | Wording) =>
     new C8yTokenError('connect', message, { hint, ...(detail && { detail }) });
   switch (code) {
     case 'ECONNREFUSED':
@@ -166,7 +166,7 @@ export function connectError(broker: string, error: Error | undefined, user?: st
     case 'EAI_AGAIN':
       return make(
         `could not resolve the MQTT broker host in ${broker}`,
-        'check --mqtt-host or mqtt.client.host in `tedge config list`',
+        wording`check {mqttHost} or mqtt.client.host in \`tedge config list\``,
       );
     default:
       break;
@@ -180,25 +180,25 @@ export function connectError(broker: string, error: Error | undefined, user?: st
   if (user !== undefined && detail && /not authorized|bad user ?name or password/i.test(detail)) {
     return make(
       `the MQTT broker at ${broker} refused the credentials of user '${user}'`,
-      "check mqtt.client.auth.username and the first line of mqtt.client.auth.password_file (or --mqtt-username, --mqtt-password-file) against the broker's password file",
+      wording`check mqtt.client.auth.username and the first line of mqtt.client.auth.password_file (or {mqttUsername}, {mqttPasswordFile}) against the broker's password file`,
     );
   }
   if (detail && /not authorized|bad user ?name or password/i.test(detail)) {
     return make(
       `the MQTT broker at ${broker} refused the connection: ${detail}`,
-      'the broker may want a user name and password: set mqtt.client.auth.username and mqtt.client.auth.password_file (or --mqtt-username, --mqtt-password-file); or check the client certificate (--mqtt-cert, --mqtt-key)',
+      wording`the broker may want a user name and password: set mqtt.client.auth.username and mqtt.client.auth.password_file (or {mqttUsername}, {mqttPasswordFile}); or check the client certificate ({mqttCert}, {mqttKey})`,
     );
   }
   if (detail && /identifier rejected/i.test(detail)) {
     return make(
       `the MQTT broker at ${broker} refused the connection: ${detail}`,
-      'check the client certificate (--mqtt-cert, --mqtt-key)',
+      wording`check the client certificate ({mqttCert}, {mqttKey})`,
     );
   }
   if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(detail ?? '')) {
     return make(
       `TLS connection to the MQTT broker at ${broker} failed: ${detail}`,
-      'check --mqtt-cafile, --mqtt-cert and --mqtt-key',
+      wording`check {mqttCafile}, {mqttCert} and {mqttKey}`,
     );
   }
   return make(

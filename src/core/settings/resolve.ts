@@ -1,4 +1,4 @@
-import { C8yTokenError, usageError } from '../errors.ts';
+import { C8yTokenError, usageError, wording, type Wording } from '../errors.ts';
 import { parsePort } from '../whole-number.ts';
 
 /** Where a setting's value came from: the precedence is flag > env > tedge > default. */
@@ -169,15 +169,15 @@ function assertProfile(profile: string, tedge: Map<string, string> | undefined):
   if (known.includes(profile)) {
     throw usageError(
       `cloud profile '${profile}' has no bridge topic prefix`,
-      `check \`tedge config get c8y.bridge.topic_prefix --profile ${profile}\`, or pass --topic-prefix`,
+      wording`check \`tedge config get c8y.bridge.topic_prefix --profile ${profile}\`, or pass {topicPrefix}`,
     );
   }
   throw usageError(
     `thin-edge has no cloud profile '${profile}'` +
       (known.length > 0 ? `; its profiles: ${known.join(', ')}` : tedge ? '; it has no cloud profiles' : ''),
     tedge
-      ? 'check --profile and TEDGE_CLOUD_PROFILE against `tedge config list`'
-      : 'tedge was not found on PATH: pass --topic-prefix, or put tedge on PATH',
+      ? wording`check {profile} and TEDGE_CLOUD_PROFILE against \`tedge config list\``
+      : wording`tedge was not found on PATH: pass {topicPrefix}, or put tedge on PATH`,
   );
 }
 
@@ -194,16 +194,16 @@ function profileNames(tedge: Map<string, string> | undefined): string[] {
 function assertTopicPrefix(prefix: string, source: SettingSource, profile: string | undefined): void {
   if (prefix !== '' && !/[+#\0]/.test(prefix)) return;
   throw usageError(
-    `${origin('topicPrefix', source, profile)}: '${prefix}' is not a bridge topic prefix`,
+    wording`${origin('topicPrefix', source, profile)}: '${prefix}' is not a bridge topic prefix`,
     'use the prefix of the bridge topics, e.g. c8y; it cannot be empty or hold an MQTT wildcard (+, #)',
   );
 }
 
 /** Where a value came from, as the user would find it. */
-function origin(key: 'port' | 'topicPrefix', source: SettingSource, profile: string | undefined): string {
+function origin(key: 'port' | 'topicPrefix', source: SettingSource, profile: string | undefined): string | Wording {
   if (source === 'env') return envName(key, profile);
   if (source === 'tedge') return `tedge config ${tedgeKey(key, profile)}`;
-  return key === 'port' ? '--mqtt-port' : '--topic-prefix';
+  return key === 'port' ? wording`{mqttPort}` : wording`{topicPrefix}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

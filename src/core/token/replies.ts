@@ -1,4 +1,4 @@
-import { C8yTokenError } from '../errors.ts';
+import { C8yTokenError, wording } from '../errors.ts';
 import { formatSeconds } from '../duration.ts';
 import { isoTime, type DeviceToken } from './claims.ts';
 import { describeClockOffset, TIME_SYNC_HINT } from './clock.ts';
@@ -89,9 +89,7 @@ function issuerError(waited: string, replyTopic: string, refused: Map<string, st
     'timeout',
     `no token received within ${waited}: every token was refused, ${reason}${others}`,
     {
-      hint:
-        `if ${issuer} is where this device's requests belong, accept its tokens with --url ${url} or C8Y_URL=${url}; ` +
-        `else find out which local process publishes on ${replyTopic}`,
+      hint: wording`if ${issuer} is where this device's requests belong, accept its tokens with {url} ${url} or C8Y_URL=${url}; else find out which local process publishes on ${replyTopic}`,
     },
   );
 }

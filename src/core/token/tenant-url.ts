@@ -1,11 +1,11 @@
-import { C8yTokenError, usageError } from '../errors.ts';
+import { C8yTokenError, usageError, wording, type Wording } from '../errors.ts';
 import type { DeviceToken } from './claims.ts';
 
 export interface TenantUrl {
   /** Base URL without a trailing slash, query or fragment. */
   url: string;
   /** Set when an override sends the token to a host other than its issuer (custom domains do that legitimately). */
-  warning: string | undefined;
+  warning: Wording | undefined;
 }
 
 /**
@@ -22,11 +22,14 @@ export function tenantUrl(
   if (!override) {
     const issuer = issuerUrl(token);
     if (!issuer)
-      throw usageError("the token has no 'iss' claim, so the tenant is unknown", 'pass --url https://<tenant host>');
+      throw usageError(
+        "the token has no 'iss' claim, so the tenant is unknown",
+        wording`pass {url} https://<tenant host>`,
+      );
     if (issuer.protocol === 'http:') {
       throw usageError(
         `the token's issuer ${token.baseUrl} is not https: the token is not sent there unasked`,
-        `if that is the tenant, pass --url ${token.baseUrl} or set C8Y_URL`,
+        wording`if that is the tenant, pass {url} ${token.baseUrl} or set C8Y_URL`,
       );
     }
     return { url: baseOf(issuer), warning: undefined };
@@ -37,7 +40,7 @@ export function tenantUrl(
   const issuer = iss ? (validIssuer(token.baseUrl!, iss)?.hostname ?? JSON.stringify(iss)) : undefined;
   const warning =
     issuer !== undefined && issuer !== parsed.hostname
-      ? `warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
+      ? wording`warning: ${origin} sends the token to ${parsed.hostname}, not to its issuer ${issuer}`
       : undefined;
   return { url: baseOf(parsed), warning };
 }
@@ -52,7 +55,7 @@ function issuerUrl(token: DeviceToken): URL | undefined {
   const url = validIssuer(token.baseUrl!, iss);
   if (!url) {
     throw new C8yTokenError('other', `the token's 'iss' claim is not a host name: ${JSON.stringify(iss)}`, {
-      hint: 'pass --url https://<tenant host>; `c8y-token decode` shows the whole token',
+      hint: wording`pass {url} https://<tenant host>; \`c8y-token decode\` shows the whole token`,
     });
   }
   return url;
@@ -81,23 +84,28 @@ export function explicitUrl(url: string | undefined, env: NodeJS.ProcessEnv = pr
   return url?.trim() || env.C8Y_URL?.trim() || undefined;
 }
 
-function urlOverride(url: string | undefined, env: NodeJS.ProcessEnv): { origin: string; parsed: URL } | undefined {
-  const [origin, given] = url?.trim() ? ['--url', url.trim()] : ['C8Y_URL', env.C8Y_URL?.trim()];
+function urlOverride(url: string | undefined, env: NodeJS.ProcessEnv): { origin: Origin; parsed: URL } | undefined {
+  const [origin, given]: [Origin, string | undefined] = url?.trim()
+    ? [wording`{url}`, url.trim()]
+    : ['C8Y_URL', env.C8Y_URL?.trim()];
   return given ? { origin, parsed: parseUrl(given, origin) } : undefined;
 }
 
-function parseUrl(text: string, origin: string): URL {
+/** Where the URL was set: the `url` setting, or C8Y_URL. */
+type Origin = Wording | 'C8Y_URL';
+
+function parseUrl(text: string, origin: Origin): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw usageError(
-      `${origin}: '${text}' is not a URL`,
+      wording`${origin}: '${text}' is not a URL`,
       'use the tenant address, e.g. https://t12345.eu-latest.cumulocity.com',
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw usageError(`${origin}: '${text}' is not an http or https URL`);
+    throw usageError(wording`${origin}: '${text}' is not an http or https URL`);
   }
   return url;
 }

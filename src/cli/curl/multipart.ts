@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { basename, extname } from 'node:path';
-import { usageError } from '../errors.ts';
-import { assertReadable, segmentsBody, type BufferedInput, type RequestBody, type Segment } from './body.ts';
+import { usageError } from '../../core/errors.ts';
+import {
+  assertReadable,
+  segmentsBody,
+  type BufferedInput,
+  type RequestBody,
+  type Segment,
+} from '../../core/http/body.ts';
 
 /** One -F argument: `name=value`, `name=@file` (a file upload) or `name=<file` (a file's content as the value). */
 export interface FormPart {

@@ -1,10 +1,9 @@
 import { text } from 'node:stream/consumers';
-import { usageError } from '../errors.ts';
-import { bufferInput, type BufferedInput, type RequestBody } from './body.ts';
+import { usageError } from '../../core/errors.ts';
+import { bufferInput, type BufferedInput, type RequestBody } from '../../core/http/body.ts';
+import type { Header, HttpRequest } from '../../core/http/http-request.ts';
 import { dataBody, type DataArg } from './data.ts';
 import { multipartBody, parseFormArg } from './multipart.ts';
-
-export type Header = [name: string, value: string];
 
 /** A request as curl's options describe it. */
 export interface RequestSpec {
@@ -37,10 +36,6 @@ export interface PreparedRequest {
   body: RequestBody | undefined;
   /** -G: the data, for the query string. */
   query: string | undefined;
-}
-
-export interface HttpRequest extends Omit<PreparedRequest, 'query'> {
-  url: URL;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -117,10 +112,6 @@ function parseHeaderArg(arg: string): [string, string | undefined] {
   const value = match[3]!.trim();
   if (match[2] === ';') return [name, ''];
   return [name, value === '' ? undefined : value];
-}
-
-export function hasHeader(headers: Header[], name: string): boolean {
-  return headers.some(([n]) => n.toLowerCase() === name.toLowerCase());
 }
 
 async function readAll(body: RequestBody): Promise<string> {

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { usageError } from '../errors.ts';
-import { assertReadable, bodyStart, segmentsBody, type BufferedInput, type RequestBody, type Segment } from './body.ts';
+import { usageError } from '../../core/errors.ts';
+import {
+  assertReadable,
+  bodyStart,
+  segmentsBody,
+  type BufferedInput,
+  type RequestBody,
+  type Segment,
+} from '../../core/http/body.ts';
 
 /** Which of curl's data options gave a piece of the body: -d/--data, --data-binary, --data-raw, --json, --data-urlencode. */
 export type DataKind = 'data' | 'binary' | 'raw' | 'json' | 'urlencode';
