@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startSimulatedDevice, type SimulatedDevice } from '../../sim/device.ts';
 import { ROOT } from '../harness/cli.ts';
+import { docExamples } from '../harness/doc-examples.ts';
 
 /**
  * The examples of docs/library.md, against the package as users install it: packed, installed in a scratch project,
@@ -18,9 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'c8y-token-examples-'));
 const project = join(dir, 'project');
 /** The machine's npm and this test's node first. */
 const npmEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
-const examples = [
-  ...readFileSync(join(ROOT, 'docs/library.md'), 'utf8').matchAll(/^```(js|ts)\n([\s\S]*?)^```$/gm),
-].map(([, lang, code]) => ({ lang: lang!, code: code! }));
+const examples = docExamples('docs/library.md');
 let device: SimulatedDevice;
 
 before(async () => {
@@ -37,6 +36,8 @@ before(async () => {
     cwd: project,
     env: npmEnv,
   });
+  // The @c8y/client example's client: c8y-token's development dependency, as installed for the suite.
+  symlinkSync(join(ROOT, 'node_modules/@c8y'), join(project, 'node_modules/@c8y'));
 });
 
 after(async () => {
