@@ -51,6 +51,20 @@ describe('the npm package', () => {
     assert.deepEqual(unexpected, []);
   });
 
+  test('installed, it brings no dependency and runs no script at install time', () => {
+    const installed = join(prefix, 'lib/node_modules/c8y-token');
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      scripts?: Record<string, string>;
+    };
+    assert.equal(manifest.dependencies, undefined);
+    assert.equal(existsSync(join(installed, 'node_modules')), false, 'nothing installed beside the package');
+    const installScripts = ['preinstall', 'install', 'postinstall', 'prepare'].filter(
+      (name) => manifest.scripts?.[name],
+    );
+    assert.deepEqual(installScripts, []);
+  });
+
   test('installed with npm install -g, c8y-token --version runs', async () => {
     const { stdout } = await run(join(prefix, 'bin', 'c8y-token'), ['--version'], { env });
     assert.equal(stdout, `${version}\n`);
