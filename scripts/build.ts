@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDtsBundle } from 'dts-bundle-generator';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { completionScript, SHELLS, type Shell } from '../src/cli/completion/scripts.ts';
 import { buildProgram } from '../src/cli/program.ts';
 import { describeProgram } from '../src/cli/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
@@ -16,6 +17,9 @@ const LIB_DIR = resolve(ROOT, 'dist/lib');
 /** Which source files and packages went into which output file; the tests read it to see what a command loads. */
 const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
 const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
+/** What `c8y-token completion SHELL` prints, in dist/completions/SHELL/, named as each shell looks for it. */
+const COMPLETIONS_DIR = resolve(ROOT, 'dist/completions');
+const COMPLETION_FILES: Record<Shell, string> = { bash: 'c8y-token', zsh: '_c8y-token', fish: 'c8y-token.fish' };
 
 /** CommonJS dependencies (mqtt, commander) call require() for Node's built-in modules; ESM has none of its own. */
 const REQUIRE_SHIM =
@@ -85,5 +89,11 @@ await writeFile(resolve(LIB_DIR, 'index.d.ts'), types!);
 const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
 // Reproducible builds (Debian's) set SOURCE_DATE_EPOCH; the page's date is then the source's, not the build's.
 const date = process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date();
+const program = describeProgram(buildProgram(version));
 await mkdir(dirname(MAN_PAGE), { recursive: true });
-await writeFile(MAN_PAGE, manPage(describeProgram(buildProgram(version)), version, date));
+await writeFile(MAN_PAGE, manPage(program, version, date));
+await rm(COMPLETIONS_DIR, { recursive: true, force: true });
+for (const shell of SHELLS) {
+  await mkdir(resolve(COMPLETIONS_DIR, shell), { recursive: true });
+  await writeFile(resolve(COMPLETIONS_DIR, shell, COMPLETION_FILES[shell]), completionScript(program, shell));
+}

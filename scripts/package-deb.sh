@@ -30,9 +30,9 @@ console.log(JSON.stringify({ name: p.name, version: p.version, type: "module", p
   > "$lib/package.json"
 ln -s "../lib/$name/bin/c8y-token" "$stage/usr/bin/c8y-token"
 gzip -9n < dist/man/c8y-token.1 > "$stage/usr/share/man/man1/c8y-token.1.gz"
-node bin/c8y-token completion bash > "$stage/usr/share/bash-completion/completions/c8y-token"
-node bin/c8y-token completion zsh > "$stage/usr/share/zsh/vendor-completions/_c8y-token"
-node bin/c8y-token completion fish > "$stage/usr/share/fish/vendor_completions.d/c8y-token.fish"
+install -m 644 dist/completions/bash/c8y-token "$stage/usr/share/bash-completion/completions/"
+install -m 644 dist/completions/zsh/_c8y-token "$stage/usr/share/zsh/vendor-completions/"
+install -m 644 dist/completions/fish/c8y-token.fish "$stage/usr/share/fish/vendor_completions.d/"
 {
   echo "c8y-token is licensed under $(field license); see /usr/share/common-licenses/$(field license)."
   echo

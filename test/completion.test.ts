@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { runCli } from './harness/cli.ts';
+import { ROOT, runCli } from './harness/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'c8y-token-completion-'));
 const scripts: Record<string, string> = {};
@@ -15,6 +15,17 @@ before(async () => {
     assert.equal(result.code, 0, result.stderr);
     scripts[shell] = join(dir, `c8y-token.${shell}`);
     writeFileSync(scripts[shell], result.stdout);
+  }
+});
+
+test('dist/completions, which the npm and Debian packages ship, holds what c8y-token completion prints', () => {
+  const files = { bash: 'bash/c8y-token', zsh: 'zsh/_c8y-token', fish: 'fish/c8y-token.fish' };
+  for (const [shell, file] of Object.entries(files)) {
+    assert.equal(
+      readFileSync(join(ROOT, 'dist/completions', file), 'utf8'),
+      readFileSync(scripts[shell]!, 'utf8'),
+      shell,
+    );
   }
 });
 

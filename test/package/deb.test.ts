@@ -71,6 +71,18 @@ describe('the Debian package (npm run package:deb)', () => {
     for (const name of ['commander', 'mqtt']) assert.match(copyright, new RegExp(`^${name} \\S+ \\(MIT\\)$`, 'm'));
   });
 
+  test('ships the completion scripts where bash, zsh and fish look for them, as c8y-token completion prints them', async () => {
+    const places = {
+      bash: 'usr/share/bash-completion/completions/c8y-token',
+      zsh: 'usr/share/zsh/vendor-completions/_c8y-token',
+      fish: 'usr/share/fish/vendor_completions.d/c8y-token.fish',
+    };
+    for (const [shell, place] of Object.entries(places)) {
+      const { stdout } = await run(cli, ['completion', shell], { env: baseEnv() });
+      assert.equal(readFileSync(join(root, place), 'utf8'), stdout, shell);
+    }
+  });
+
   test('unpacked, c8y-token --version and --help run', async () => {
     const env = baseEnv();
     assert.equal((await run(cli, ['--version'], { env })).stdout, `${version}\n`);

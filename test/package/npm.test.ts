@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -35,20 +35,18 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the npm package', () => {
-  test('holds the bin, the bundled CLI, the bundled library with its types and the man page, and nothing else', () => {
-    for (const file of [
-      'bin/c8y-token',
-      'dist/cli/c8y-token.js',
-      'dist/lib/index.js',
-      'dist/lib/index.d.ts',
-      'dist/man/c8y-token.1',
-    ]) {
-      assert.ok(files.includes(file), `${file} is in the package`);
-    }
-    const unexpected = files.filter(
-      (file) => !/^(bin\/|dist\/(cli|lib|man)\/|package\.json$|README\.md$|LICENSE$)/.test(file),
-    );
-    assert.deepEqual(unexpected, []);
+  test('holds the bin, the two bundles, the types, the licences, the man page and the completions, nothing else', () => {
+    const chunks = (bundle: string) =>
+      readdirSync(join(ROOT, 'dist', bundle, 'chunks'))
+        .filter((name) => name.endsWith('.js'))
+        .map((name) => `dist/${bundle}/chunks/${name}`);
+    const expected = [
+      ...['LICENSE', 'README.md', 'package.json', 'bin/c8y-token', 'dist/man/c8y-token.1'],
+      ...['dist/cli/c8y-token.js', 'dist/cli/compile-cache.js', 'dist/cli/THIRD-PARTY-LICENSES', ...chunks('cli')],
+      ...['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/THIRD-PARTY-LICENSES', ...chunks('lib')],
+      ...['dist/completions/bash/c8y-token', 'dist/completions/zsh/_c8y-token', 'dist/completions/fish/c8y-token.fish'],
+    ];
+    assert.deepEqual([...files].sort(), expected.sort());
   });
 
   test('installed, it brings no dependency and runs no script at install time', () => {
