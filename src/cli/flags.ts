@@ -57,6 +57,7 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   header?: string[];
   form?: string[];
   get?: boolean;
+  urlQuery?: string[];
   include?: boolean;
   head?: boolean;
   output?: string;
@@ -130,6 +131,7 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     data,
     form: flags.form,
     get: flags.get,
+    urlQuery: flags.urlQuery,
     head: flags.head,
     include: flags.include,
     output: flags.output,

@@ -72,7 +72,7 @@ Differences from curl (docs/curl.md says why):
   - under --retry only the final response's body is written
   - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
   - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
-  - not yet: --url-query, --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
+  - not yet: --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
   - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
@@ -272,6 +272,7 @@ function addCurlCommand(program: Command, version: string): void {
     .addOption(dataOption('--data-urlencode <data>', 'urlencode', 'body piece, URL-encoded: content, =content, name=content, @file, name@file'))
     .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
     .option('-G, --get', 'send the -d data in the query string of a GET')
+    .option('--url-query <data>', 'add to the query string, URL-encoded as --data-urlencode (repeatable); +content as it is', collect)
     .option('-i, --include', 'print the response headers before the body')
     .option('-I, --head', 'send HEAD and print the response headers')
     .option('-o, --output <file>', 'write the body to this file instead of stdout')

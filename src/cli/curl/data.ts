@@ -42,7 +42,7 @@ export async function dataBody(args: DataArg[], stdin: () => Promise<BufferedInp
 }
 
 async function dataSegment(arg: DataArg, stdin: () => Promise<BufferedInput>): Promise<Segment> {
-  if (arg.kind === 'urlencode') return urlencodedSegment(arg.value, stdin);
+  if (arg.kind === 'urlencode') return Buffer.from(await urlencodedPiece(arg.value, stdin));
   if (arg.kind === 'raw' || !arg.value.startsWith('@')) return Buffer.from(arg.value);
   const stripNewlines = arg.kind === 'data';
   const file = arg.value.slice(1);
@@ -60,24 +60,28 @@ function looksLikeJson(start: Buffer): boolean {
 }
 
 /**
- * --data-urlencode as curl reads it: `content`, `=content` (the content encoded), `name=content` (the name as it
- * is), `@file` and `name@file` (the file's content encoded, stdin for `-`).
+ * --data-urlencode and --url-query as curl reads them: `content`, `=content` (the content encoded), `name=content` (the
+ * name as it is), `@file` and `name@file` (the file's content encoded, stdin for `-`).
  */
-async function urlencodedSegment(value: string, stdin: () => Promise<BufferedInput>): Promise<Segment> {
+export async function urlencodedPiece(
+  value: string,
+  stdin: () => Promise<BufferedInput>,
+  option: string = OPTION.urlencode,
+): Promise<string> {
   const match = /^([^=@]*)([=@])(.*)$/s.exec(value);
   const [name, how, content] = match ? [match[1]!, match[2]!, match[3]!] : ['', '=', value];
   let bytes: Buffer;
   if (how === '@') {
     if (content === '-') {
       const input = await stdin();
-      if (input.rest !== undefined) throw usageError('--data-urlencode @-: stdin is larger than 1 MiB');
+      if (input.rest !== undefined) throw usageError(`${option} @-: stdin is larger than 1 MiB`);
       bytes = input.head;
     } else {
-      await assertReadable(content, OPTION.urlencode);
+      await assertReadable(content, option);
       bytes = await readFile(content);
     }
   } else bytes = Buffer.from(content);
-  return Buffer.from(`${name === '' ? '' : `${name}=`}${urlEncode(bytes)}`);
+  return `${name === '' ? '' : `${name}=`}${urlEncode(bytes)}`;
 }
 
 /** curl's escaping for forms: a space as `+`, every other byte but letters, digits and `-._~` as %XX. */

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { usageError } from '../../core/errors.ts';
 import { bufferInput, type BufferedInput, type RequestBody } from '../../core/http/body.ts';
 import type { Header, HttpRequest } from '../../core/http/http-request.ts';
-import { dataBody, type DataArg } from './data.ts';
+import { dataBody, type DataArg, urlencodedPiece } from './data.ts';
 import { multipartBody, parseFormArg } from './multipart.ts';
 
 /** A request as curl's options describe it. */
@@ -17,6 +17,8 @@ export interface RequestSpec {
   form?: string[] | undefined;
   /** -G: the data goes into the query string of a GET. */
   get?: boolean | undefined;
+  /** --url-query: pieces of the query string, encoded as --data-urlencode does; `+content` goes as it is. */
+  urlQuery?: string[] | undefined;
   /** -I: HEAD. */
   head?: boolean | undefined;
   userAgent?: string | undefined;
@@ -34,7 +36,7 @@ export interface PreparedRequest {
   /** Lower-cased names `-H 'Name:'` leaves out (`authorization`: no token either). */
   omitted: Set<string>;
   body: RequestBody | undefined;
-  /** -G: the data, for the query string. */
+  /** --url-query's pieces, then -G's data, for the query string. */
   query: string | undefined;
 }
 
@@ -54,12 +56,12 @@ export async function prepareRequest(
   if (spec.get && form.length > 0) throw conflict('-G/--get and -F/--form');
 
   let body: RequestBody | undefined;
-  let query: string | undefined;
+  const query = await urlQuery(spec.urlQuery ?? [], stdin);
   if (form.length > 0) {
     body = await multipartBody(form.map(parseFormArg), stdin);
   } else if (data.length > 0) {
     const built = await dataBody(data, stdin);
-    if (spec.get) query = await readAll(built);
+    if (spec.get) query.push(await readAll(built));
     else body = built;
   }
 
@@ -80,8 +82,16 @@ export async function prepareRequest(
     headers: mergeHeaders(defaults, given),
     omitted: new Set(given.filter(([, value]) => value === undefined).map(([name]) => name.toLowerCase())),
     body,
-    query,
+    query: query.length > 0 ? query.join('&') : undefined,
   };
+}
+
+/** As curl joins them: empty pieces too (two give `&`), and nothing when all of it is empty. */
+async function urlQuery(args: string[], stdin: () => Promise<BufferedInput>): Promise<string[]> {
+  const pieces: string[] = [];
+  for (const arg of args)
+    pieces.push(arg.startsWith('+') ? arg.slice(1) : await urlencodedPiece(arg, stdin, '--url-query'));
+  return pieces.join('&') === '' ? [] : [pieces.join('&')];
 }
 
 export function requestAt(prepared: PreparedRequest, url: URL): HttpRequest {
