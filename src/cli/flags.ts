@@ -72,6 +72,7 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   userAgent?: string;
   referer?: string;
   range?: string;
+  compressed?: boolean;
   createDirs?: boolean;
   location?: boolean;
   maxRedirs?: number;
@@ -148,6 +149,7 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     createDirs: flags.createDirs,
     referer: flags.referer,
     range: flags.range,
+    compressed: flags.compressed,
     maxTimeMs: flags.maxTime,
     tenantConnectTimeoutMs: flags.connectTimeout,
     retry: flags.retry,

@@ -59,6 +59,7 @@ Exit codes:
   52  the connection closed without a reply
   56  the connection broke (reset) before the response was complete, or the proxy refused the tunnel
   60  the tenant's certificate is not trusted
+  61  --compressed: the body's encoding is unknown, or the body is not what it says
   77  a CA file (--cacert, SSL_CERT_FILE) cannot be read
   130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
 
@@ -72,7 +73,7 @@ Differences from curl (docs/curl.md says why):
   - under --retry only the final response's body is written
   - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
   - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
-  - not yet: --compressed, -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
+  - not yet: -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
   - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
@@ -288,6 +289,7 @@ function addCurlCommand(program: Command, version: string): void {
     .option('-A, --user-agent <name>', 'User-Agent to send (default: c8y-token/<version>)')
     .option('-e, --referer <url>', 'Referer to send')
     .option('-r, --range <range>', 'ask for part of the body: Range: bytes=<range> (0-99, 100-, -50)')
+    .option('--compressed', 'ask for a compressed response (deflate, gzip, br) and decode it')
     .option('--create-dirs', "with -o, create the file's missing directories")
     .option('-g, --globoff', "accepted as in curl: c8y-token never expands {} or [] in the path")
     .option('-S, --show-error', 'with -s: still print error messages')

@@ -22,6 +22,8 @@ export const EXIT_CODES = {
   /** The connection closed before any response came. */
   emptyReply: 52,
   certificate: 60,
+  /** The body is in an encoding that cannot be decoded, or is not what its encoding says (`compressed`). */
+  decoding: 61,
   /** A CA file to trust (`cacert`, SSL_CERT_FILE) cannot be read or holds no certificate. */
   caFile: 77,
   /** `exec`: the command cannot be run, or does not exist (as sh and env(1) report it). */

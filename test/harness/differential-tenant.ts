@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import zlib, { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { sendJson, startTenant, type RecordedRequest } from '../../sim/tenant.ts';
 import type { Lane } from './differential.ts';
 
@@ -67,6 +67,7 @@ export async function startLane(): Promise<Lane> {
   route('/file', (request, response) => ranged(request, response, true));
   route('/file-norange', (request, response) => ranged(request, response, false));
   route('/compressed', (request, response) => compressed(request, response, query(request).get('encoding')));
+  route('/encoded', (request, response) => encoded(response, query(request).get('as') ?? ''));
   route('/upload', (request, response) => sendJson(response, 201, { length: request.body.length }));
   return { tenant, reset: () => (calls = 0) };
 }
@@ -101,6 +102,10 @@ function compressed(request: RecordedRequest, response: ServerResponse, wanted: 
     br: brotliCompressSync,
     gzip: gzipSync,
     deflate: deflateSync,
+    // Node 22.15 and later.
+    ...('zstdCompressSync' in zlib && {
+      zstd: (zlib as unknown as Record<string, (b: Buffer) => Buffer>).zstdCompressSync!,
+    }),
   };
   const encoding = Object.keys(encoders).find((name) => accepted.includes(name) && (wanted ?? name) === name);
   const bytes = encoding ? encoders[encoding]!(body) : body;
@@ -110,4 +115,27 @@ function compressed(request: RecordedRequest, response: ServerResponse, wanted: 
     ...(encoding && { 'Content-Encoding': encoding }),
   });
   response.end(bytes);
+}
+
+const TEXT = Buffer.from('hello hello hello hello\n');
+/** Bodies whose encoding is odd: a list, an unknown one, raw deflate, cut short, or not what it says. */
+const ODD_ENCODINGS: Record<string, [encoding: string, body: Buffer]> = {
+  chain: ['gzip, br', brotliCompressSync(gzipSync(TEXT))],
+  unknown: ['compress', TEXT],
+  'raw-deflate': ['deflate', deflateRawSync(TEXT)],
+  'x-gzip': ['x-gzip', gzipSync(TEXT)],
+  capitals: ['GZIP', gzipSync(TEXT)],
+  identity: ['identity', TEXT],
+  truncated: ['gzip', gzipSync(TEXT).subarray(0, 15)],
+  corrupt: ['gzip', Buffer.from('not gzip at all\n')],
+};
+
+function encoded(response: ServerResponse, kind: string): void {
+  const [encoding, body] = ODD_ENCODINGS[kind] ?? ['identity', TEXT];
+  response.writeHead(200, {
+    'Content-Type': 'text/plain',
+    'Content-Encoding': encoding,
+    'Content-Length': body.length,
+  });
+  response.end(body);
 }

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { usageError } from '../../core/errors.ts';
 import { bufferInput, type BufferedInput, type RequestBody } from '../../core/http/body.ts';
 import type { Header, HttpRequest } from '../../core/http/http-request.ts';
+import { ACCEPT_ENCODING } from '../../core/http/content-encoding.ts';
 import { dataBody, type DataArg, urlencodedPiece } from './data.ts';
 import { multipartBody, parseFormArg } from './multipart.ts';
 
@@ -26,6 +27,8 @@ export interface RequestSpec {
   referer?: string | undefined;
   /** -r: the Range header's bytes (`0-99`, `100-`, `-50`). */
   range?: string | undefined;
+  /** --compressed: ask for the encodings curl asks for (and decode the answer: the caller's part). */
+  compressed?: boolean | undefined;
 }
 
 /** The request minus its URL, which needs the token's issuer; bodies are checked before any token is fetched. */
@@ -71,6 +74,7 @@ export async function prepareRequest(
   const defaults: Header[] = [
     ['User-Agent', spec.userAgent ?? 'c8y-token'],
     ['Accept', 'application/json'],
+    ...(spec.compressed ? [['Accept-Encoding', ACCEPT_ENCODING] as Header] : []),
     ...(spec.referer ? [['Referer', spec.referer] as Header] : []),
     ...(spec.range ? [['Range', `bytes=${spec.range}`] as Header] : []),
     ...(body ? [['Content-Type', body.contentType] as Header] : []),

@@ -8,6 +8,7 @@ import type { DeviceToken } from '../../core/token/claims.ts';
 import { loadAgent } from '../../core/http/agent.ts';
 import { tenantDispatcher } from '../../core/http/dispatcher.ts';
 import { tenantTrust } from '../../core/http/trust.ts';
+import { decodeBody } from '../../core/http/content-encoding.ts';
 import { bufferInput, type BufferedInput } from '../../core/http/body.ts';
 import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
@@ -121,8 +122,8 @@ async function transfer(
   info: TransferInfo,
   warn: (line: string) => void,
 ): Promise<void> {
-  if (options.paginate && (options.include || options.head || options.dumpHeader !== undefined))
-    throw usageError('--paginate cannot be combined with -i, -I or -D');
+  if (options.paginate && (options.include || options.head || options.dumpHeader !== undefined || options.compressed))
+    throw usageError('--paginate cannot be combined with -i, -I, -D or --compressed');
   if (options.fail && options.failWithBody)
     throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
   assertAllowedRequestPath(options.path);
@@ -212,12 +213,13 @@ async function transfer(
       // curl's -f -i: the headers, then exit 22.
       await writeHeaders(exchange);
       if (failed && !options.failWithBody) {
-        const body = await receiving(exchange.url, () => exchange.body.text());
+        const body = await receiving(exchange.url, () => bodyText(exchange, options.compressed === true));
         throw statusError(exchange.status, exchange.method, exchange.url, body);
       }
       const written = await receiving(exchange.url, () =>
         writeResponse(exchange, sink, {
           headersOnly: options.head,
+          decode: options.compressed,
           onSize: (size) => (info.sizeDownload = size),
           pretty,
           progress:
@@ -235,6 +237,14 @@ async function transfer(
     info.timeTotalMs = performance.now() - started;
     await dispatcher.destroy();
   }
+}
+
+async function bodyText(exchange: Exchange, decode: boolean): Promise<string> {
+  if (!decode) return exchange.body.text();
+  const chunks: Buffer[] = [];
+  for await (const chunk of decodeBody(exchange.body, exchange.headers['content-encoding'], exchange.url))
+    chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function headerDump(path: string | undefined, streams: CurlStreams): Sink | undefined {

@@ -1,3 +1,4 @@
+import { decodeBody } from '../../core/http/content-encoding.ts';
 import type { Exchange, Response } from '../../core/http/send.ts';
 import type { ProgressMeter } from './progress.ts';
 import type { Sink } from './sink.ts';
@@ -7,6 +8,8 @@ export interface ResponseOutput {
   headersOnly?: boolean | undefined;
   /** Told the size received so far, chunk by chunk: a transfer cut short still reports what came. */
   onSize?: ((size: number) => void) | undefined;
+  /** --compressed: undo the Content-Encoding. */
+  decode?: boolean | undefined;
   /** Re-indent a JSON body (a terminal's default); otherwise the bytes pass unchanged. */
   pretty: boolean;
   progress?: ((total: number | undefined) => ProgressMeter) | undefined;
@@ -16,8 +19,8 @@ export interface ResponseOutput {
 const KEPT_BYTES = 64 * 1024;
 
 /**
- * Writes the exchange's body to the sink (its headers are written before, when asked). Resolves with the body's size on the wire and
- * its first bytes (for the error message of --fail-with-body).
+ * Writes the exchange's body to the sink (its headers are written before, when asked). Resolves with the body's size
+ * on the wire (before decoding, as curl counts it) and its first bytes (for the error message of --fail-with-body).
  */
 export async function writeResponse(
   exchange: Exchange,
@@ -28,24 +31,35 @@ export async function writeResponse(
     await exchange.body.dump();
     return { size: 0, start: Buffer.alloc(0) };
   }
-  if (output.pretty && isJson(exchange.headers['content-type'])) {
-    const bytes = Buffer.from(await exchange.body.arrayBuffer());
-    await sink.write(prettyJson(bytes) ?? bytes);
-    return { size: bytes.length, start: bytes.subarray(0, KEPT_BYTES) };
-  }
   const length = Number(exchange.headers['content-length']);
   const meter = output.progress?.(Number.isFinite(length) ? length : undefined);
-  const kept: Buffer[] = [];
   let size = 0;
-  for await (const chunk of exchange.body as AsyncIterable<Buffer>) {
-    if (size < KEPT_BYTES) kept.push(chunk.subarray(0, KEPT_BYTES - size));
+  const received = counted(exchange.body as AsyncIterable<Buffer>, (chunk) => {
     size += chunk.length;
     output.onSize?.(size);
-    await sink.write(chunk);
     meter?.update(size);
+  });
+  const body = output.decode ? decodeBody(received, exchange.headers['content-encoding'], exchange.url) : received;
+  // A pretty-printed body is written whole, once parsed; any other as it comes.
+  const whole = output.pretty && isJson(exchange.headers['content-type']);
+  const kept: Buffer[] = [];
+  let keptSize = 0;
+  for await (const chunk of body) {
+    if (keptSize < KEPT_BYTES || whole) kept.push(whole ? chunk : chunk.subarray(0, KEPT_BYTES - keptSize));
+    keptSize += chunk.length;
+    if (!whole) await sink.write(chunk);
   }
+  const start = Buffer.concat(kept);
+  if (whole) await sink.write(prettyJson(start) ?? start);
   meter?.done(size);
-  return { size, start: Buffer.concat(kept) };
+  return { size, start: start.subarray(0, KEPT_BYTES) };
+}
+
+async function* counted(chunks: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onChunk(chunk);
+    yield chunk;
+  }
 }
 
 /** The status line and the headers as the server sent them, as curl's -i prints them. */
