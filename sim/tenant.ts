@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 export interface RecordedRequest {
@@ -42,6 +43,11 @@ export interface Tenant {
   linkOrigin: string;
   /** How far the tenant's clock is ahead of this machine's (negative: behind), in ms: shifts its Date header. */
   clockOffsetMs: number;
+  /** How long the tenant takes before it answers each request, in ms: a real link's round trip. */
+  latencyMs: number;
+  /** Requests received and not yet answered; the most there were at once since the last reset. */
+  inFlight: number;
+  maxInFlight: number;
   route(method: string, path: string, handler: Handler): void;
   /** Forgets recorded requests and added routes, and restores the defaults. */
   reset(): void;
@@ -67,6 +73,9 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
     managedObjects: 12,
     linkOrigin: '',
     clockOffsetMs: 0,
+    latencyMs: 0,
+    inFlight: 0,
+    maxInFlight: 0,
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
     reset() {
       tenant.requests.length = 0;
@@ -75,6 +84,8 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
       tenant.managedObjects = 12;
       tenant.linkOrigin = tenant.url;
       tenant.clockOffsetMs = 0;
+      tenant.latencyMs = 0;
+      tenant.maxInFlight = tenant.inFlight;
       routes.clear();
     },
     async stop() {
@@ -90,9 +101,12 @@ export async function startTenant(options: TenantOptions = {}): Promise<Tenant> 
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('request', (incoming: IncomingMessage, response: ServerResponse) => {
+    tenant.maxInFlight = Math.max(tenant.maxInFlight, ++tenant.inFlight);
+    response.once('close', () => tenant.inFlight--);
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
+    incoming.on('end', async () => {
+      if (tenant.latencyMs > 0) await sleep(tenant.latencyMs);
       const request: RecordedRequest = {
         method: incoming.method ?? '',
         url: incoming.url ?? '',

@@ -155,6 +155,7 @@ async function transfer(
 
   const dispatcher = tenantDispatcher(await agent, trust, {
     connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
+    connections: options.paginate ? 2 : 1,
     proxy: options.proxy,
     noProxy: options.noProxy,
     env: options.env,

@@ -53,7 +53,7 @@ export interface PageOptions {
 /** A `fetch` bound to the tenant: paths are relative to its base URL, and the device token goes along. */
 export interface C8yFetch {
   (path: string, init?: C8yRequestInit): Promise<Response>;
-  /** The items of a collection (`/inventory/managedObjects`, ...), page after page, one page in memory at a time. */
+  /** The items of a collection (`/inventory/managedObjects`, ...), page after page, the next two asked for ahead. */
   paginate(path: string, options?: PageOptions): AsyncGenerator<unknown, void, undefined>;
   /** Closes the connections to the tenant (not those of a dispatcher passed in). */
   close(): Promise<void>;
@@ -74,6 +74,8 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
     agent ??= Promise.all([loadAgent(), tenantTrust(options)]).then(([undici, trust]) =>
       tenantDispatcher(undici, trust, {
         connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
+        // paginate() asks for two pages at once.
+        connections: 2,
         proxy: options.proxy,
         noProxy: options.noProxy,
         env: options.env,

@@ -9,6 +9,8 @@ import { openTunnel } from './tunnel.ts';
 
 export interface ConnectionSettings extends ProxySettings {
   connectTimeoutMs: number;
+  /** Connections per origin (default 1): --paginate asks for two pages at once, over two. */
+  connections?: number | undefined;
   trace?: Trace | undefined;
 }
 
@@ -23,9 +25,8 @@ const UNKNOWN_ISSUER = new Set([
 ]);
 
 /**
- * The dispatcher for requests to the tenant: one request at a time per origin, each over the same kept-alive
- * connection, as curl does (with more allowed, undici opens a second connection when the next page is asked for
- * before it has marked the first one free); each through the proxy curl would use for its URL. HTTPS goes through a CONNECT tunnel, so that the proxy sees the host and port
+ * The dispatcher for requests to the tenant: by default one request at a time per origin, each over the same
+ * kept-alive connection, as curl does; each through the proxy curl would use for its URL. HTTPS goes through a CONNECT tunnel, so that the proxy sees the host and port
  * only; plain HTTP goes to the proxy as an absolute-form request, as curl sends it (headers and all: there is no
  * secret to keep from a proxy on a plain-text connection).
  */
@@ -76,7 +77,7 @@ export function tenantDispatcher(undici: Undici, trust: Trust, settings: Connect
   };
 
   const agent = new undici.Agent({
-    connections: 1,
+    connections: settings.connections ?? 1,
     connect: (options, callback) => {
       open(options).then(
         (socket) => callback(null, socket),

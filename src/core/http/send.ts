@@ -14,10 +14,10 @@ export interface Authorizer {
   /** The Authorization header's value. */
   authorization(): string;
   /**
-   * Replaces credentials the server has just refused (401); called at most once per request. Resolves false when
-   * there are no others to be had: the 401 then stands.
+   * Replaces credentials the server has just refused (401): `refused` is the Authorization header's value it refused.
+   * Called at most once per request. Resolves false when there are no others to be had: the 401 then stands.
    */
-  refresh(): Promise<boolean>;
+  refresh(refused: string): Promise<boolean>;
 }
 
 export interface SendOptions {
@@ -120,13 +120,14 @@ async function follow(
   for (;;) {
     throwIfAborted(signal);
     const auth = options.auth && url.origin === options.auth.origin ? options.auth : undefined;
-    const response = await dispatch(url, method, headers, body, auth, options, signal);
+    const authorization = auth?.authorization();
+    const response = await dispatch(url, method, headers, body, authorization, options, signal);
     if (response.status === 401 && auth && !state.refreshed) {
       state.refreshed = true;
       if (body?.replayable !== false) {
         trace('* 401: the tenant refused the token; fetching a fresh one and sending again');
         // The refused response is kept until then: it is the answer when there is no other token.
-        if (await auth.refresh()) {
+        if (await auth.refresh(authorization!)) {
           await response.body.dump();
           continue;
         }
@@ -173,13 +174,13 @@ async function dispatch(
   method: string,
   headers: Header[],
   body: RequestBody | undefined,
-  auth: Authorizer | undefined,
+  authorization: string | undefined,
   options: SendOptions,
   signal: AbortSignal,
 ): Promise<Omit<Response, 'url'> & { body: ResponseBody }> {
   const opened = body ? await body.open() : undefined;
   const sent: Header[] = [...headers];
-  if (auth) sent.splice(1, 0, ['Authorization', auth.authorization()]);
+  if (authorization !== undefined) sent.splice(1, 0, ['Authorization', authorization]);
   if (opened && !Buffer.isBuffer(opened.body) && opened.length !== undefined && !hasHeader(sent, 'content-length')) {
     sent.push(['Content-Length', String(opened.length)]);
   }
