@@ -147,19 +147,6 @@ describe('c8y-token exec', () => {
     assert.equal(result.code, 42, result.stderr);
     assert.equal(result.stdout, 'ready\nINT 1\nINT 2\n');
   });
-
-  for (const [signal, code] of [
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const) {
-    test(`a command ended by ${signal} makes exec exit ${code}`, async () => {
-      const { run, child } = await started('echo ready; exec sleep 30');
-      child.kill(signal);
-      const result = await run;
-      assert.equal(result.code, code, result.stderr);
-      assert.equal(result.signal, null);
-    });
-  }
 });
 
 function catchesSignals(pid: number, signals: number[]): boolean {

@@ -206,8 +206,15 @@ Examples:
     .argument('<command...>', 'the command and its arguments (after --)')
     .passThroughOptions()
     .addHelpText('after', `
-Signals are forwarded to the command; the exit code is the command's (128 + the signal's number when a signal
-ended it), or 126/127 when it cannot be run or is not found.
+Signals: the command gets each once. In a terminal's foreground it runs in c8y-token's process group, so Ctrl-C,
+Ctrl-\\ and Ctrl-Z reach it as if run directly, and c8y-token forwards only SIGTERM, SIGUSR1 and SIGUSR2. Elsewhere
+(cron, systemd, scripts, background jobs) it runs in a session of its own, and c8y-token forwards SIGINT, SIGTERM,
+SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2. Limits (a service manager that signals every process, as systemd's default
+KillMode does): docs/reliability.md.
+
+Exit: the command's exit code; when a signal ended it, c8y-token ends by that signal (the shell shows 128 + its
+number, and a loop stops at Ctrl-C), but by exit 128 + n for one that would dump core; 126/127 when it cannot be run
+or is not found.
 
 Examples:
   c8y-token exec -- sh -c 'printf "%s\\n" "$C8Y_HEADER" | curl -sf -H @- "$C8Y_URL/user/currentUser"'
