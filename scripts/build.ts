@@ -67,8 +67,8 @@ await writeFile(METAFILE, JSON.stringify(cli.metafile, null, 2));
 await writeFile(resolve(CLI_DIR, 'THIRD-PARTY-LICENSES'), await thirdPartyLicenses('command-line', cli.metafile, ROOT));
 
 /**
- * The library, bundled apart from the CLI (sharing chunks would split the CLI's into more files to read at start-up):
- * the npm package then needs no dependencies installed. Its types are tsc's, in one file, with undici's Dispatcher
+ * The library, bundled apart from the CLI so that its imports do not shape the chunks the CLI loads at start-up: the
+ * npm package then needs no dependencies installed. Its types are tsc's, in one file, with undici's Dispatcher
  * (C8yFetchOptions.dispatcher) inlined: a type imported from 'undici' would not resolve where undici is not installed.
  */
 await rm(LIB_DIR, { recursive: true, force: true });
