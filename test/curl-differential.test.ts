@@ -15,7 +15,7 @@ import {
   type Lane,
   type Outcome,
 } from './harness/differential.ts';
-import { startLane } from './harness/differential-tenant.ts';
+import { FILE_BODY, startLane } from './harness/differential-tenant.ts';
 import { startCurlFixture, type CurlFixture } from './harness/fixture.ts';
 
 /**
@@ -220,6 +220,45 @@ const CASES: DiffCase[] = [
   { name: '--compressed, a corrupt body: 61', path: '/encoded?as=corrupt', args: ['-s', '--compressed', '-w', '|%{exitcode}'] },
   { name: 'a corrupt body without --compressed', path: '/encoded?as=corrupt', args: ['-s'] },
 
+  // -T: the file as the body of a PUT.
+  { name: '-T', path: '/upload', args: ['-s', '-T', 'up.txt'], files: { 'up.txt': 'some bytes\n' } },
+  { name: '-T a larger file', path: '/upload', args: ['-s', '--upload-file', 'up.bin'], files: { 'up.bin': Buffer.alloc(300_000, 7) } },
+  { name: '-T - (stdin)', path: '/upload', args: ['-s', '-T', '-'], input: 'from stdin\n' },
+  { name: '-T to a path ending in /', path: '/echo/', args: ['-s', '-T', 'up.txt'], files: { 'up.txt': 'x' } },
+  { name: '-T to a path ending in / with a query', path: '/echo/?a=1', args: ['-s', '-T', 'up.txt'], files: { 'up.txt': 'x' } },
+  { name: '-T - to a path ending in /', path: '/echo/', args: ['-s', '-T', '-'], input: 'x' },
+  { name: '-T -X POST', path: '/echo', args: ['-s', '-T', 'up.txt', '-X', 'POST'], files: { 'up.txt': 'x' } },
+  { name: '-T -G', path: '/echo', args: ['-s', '-T', 'up.txt', '-G'], files: { 'up.txt': 'x' } },
+  { name: '-T -H Content-Type', path: '/echo', args: ['-s', '-T', 'up.txt', '-H', 'Content-Type: text/plain'], files: { 'up.txt': 'x' } },
+  { name: '-T -w', path: '/upload', args: ['-s', '-T', 'up.txt', '-o', '/dev/null', '-w', '%{http_code} %{method}'], files: { 'up.txt': 'x' } },
+  { name: '-T -L 307 sends the file again', path: '/redirect?to=/upload&status=307', args: ['-sL', '-T', 'up.txt'], files: { 'up.txt': 'again' } },
+  { name: '-T with -d', path: '/echo', args: ['-T', 'up.txt', '-d', 'a=1'], files: { 'up.txt': 'x' } },
+  { name: '-T with -I', path: '/echo', args: ['-T', 'up.txt', '-I'], files: { 'up.txt': 'x' } },
+  { name: '-T a missing file: 26', path: '/upload', args: ['-s', '-T', 'missing.txt'] },
+
+  // -C: resuming a download.
+  { name: '-C - -o resumes', path: '/file', args: ['-s', '-C', '-', '-o', 'out.txt', '-w', '%{http_code} %{size_download}'], files: { 'out.txt': FILE_BODY.slice(0, 500) }, headers: ['range'] },
+  { name: '--continue-at - -i -o', path: '/file', args: ['-si', '--continue-at', '-', '-o', 'out.txt'], files: { 'out.txt': FILE_BODY.slice(0, 500) } },
+  { name: '-C - when the server ignores the range: 33', path: '/file-norange', args: ['-s', '-C', '-', '-o', 'out.txt', '-w', '%{http_code} %{size_download} %{exitcode}'], files: { 'out.txt': FILE_BODY.slice(0, 500) }, headers: ['range'] },
+  { name: '-C - -sS: the 33 said on stderr', path: '/file-norange', args: ['-sS', '-C', '-', '-o', 'out.txt'], files: { 'out.txt': FILE_BODY.slice(0, 500) } },
+  { name: '-C - -D - when the server ignores the range', path: '/file-norange', args: ['-s', '-C', '-', '-o', 'out.txt', '-D', '-'], files: { 'out.txt': FILE_BODY.slice(0, 500) } },
+  { name: '-C - on a complete file: 416, exit 0', path: '/file', args: ['-s', '-C', '-', '-o', 'out.txt', '-w', '%{http_code}'], files: { 'out.txt': FILE_BODY } },
+  { name: '-C - -f on a complete file: 22', path: '/file', args: ['-sf', '-C', '-', '-o', 'out.txt'], files: { 'out.txt': FILE_BODY } },
+  { name: '-C - with no file yet', path: '/file', args: ['-s', '-C', '-', '-o', 'out.txt'], headers: ['range'] },
+  { name: '-C - to stdout', path: '/file', args: ['-s', '-C', '-'], headers: ['range'] },
+  { name: '-C 890 to stdout', path: '/file', args: ['-s', '-C', '890', '-w', '|%{http_code}'], headers: ['range'] },
+  { name: '-C past the end', path: '/file', args: ['-s', '-C', '5000', '-w', '|%{http_code}'] },
+  { name: '-C 890 -o a new file', path: '/file', args: ['-s', '-C', '890', '-o', 'new.txt'] },
+  { name: '-C past the end -o a new file', path: '/file', args: ['-s', '-C', '5000', '-o', 'new.txt'] },
+  { name: '-C 10 -o appends after what is there', path: '/file', args: ['-s', '-C', '10', '-o', 'out.txt'], files: { 'out.txt': FILE_BODY.slice(0, 500) } },
+  { name: '-C 10 on 404: 33', path: '/status/404', args: ['-s', '-C', '10', '-w', '|%{http_code}'] },
+  { name: '-C at the whole length, range ignored', path: '/file-norange', args: ['-s', '-C', String(FILE_BODY.length), '-w', '|%{http_code} %{size_download}'] },
+  { name: '-C -I', path: '/file-norange', args: ['-sI', '-C', '10'] },
+  { name: '-C wins over -r', path: '/file', args: ['-s', '-C', '890', '-r', '0-5'], headers: ['range'] },
+  { name: '-C 0', path: '/file', args: ['-s', '-C', '0', '-o', 'out.txt'], headers: ['range'] },
+  { name: '-C x', path: '/file', args: ['-s', '-C', 'x'] },
+  { name: '-C -5', path: '/file', args: ['-s', '-C', '-5'] },
+
   // -D and --stderr.
   { name: '-D file', path: '/text', args: ['-s', '-D', 'h.txt'] },
   { name: '-D -', path: '/headers', args: ['-s', '-D', '-'] },
@@ -382,6 +421,24 @@ const CASES: DiffCase[] = [
           withRequests(curl, (r) => ({ ...r, headers: { ...r.headers, 'accept-encoding': 'deflate, gzip, br' } })),
       },
     }),
+  },
+  {
+    name: '-C with a body is a usage error',
+    path: '/echo',
+    args: ['-s', '-C', '10', '-d', 'a=1'],
+    differs: {
+      reason: "curl resumes the upload (here: exit 18, 'already uploaded'); c8y-token resumes downloads only",
+      expect: (curl) => ({ ...curl, code: 2, stderrEmpty: false, stdout: '', requests: [] }),
+    },
+  },
+  {
+    name: '-T a directory: 26',
+    path: '/upload',
+    args: ['-s', '-T', '.'],
+    differs: {
+      reason: 'curl 7.88 sends an empty PUT and exits 0; c8y-token cannot read a directory: exit 26, nothing sent',
+      expect: (curl) => ({ ...curl, code: 26, stderrEmpty: false, stdout: '', requests: [] }),
+    },
   },
   {
     name: '-D into a missing directory',

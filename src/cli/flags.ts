@@ -73,6 +73,8 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   referer?: string;
   range?: string;
   compressed?: boolean;
+  uploadFile?: string;
+  continueAt?: number | '-';
   createDirs?: boolean;
   location?: boolean;
   maxRedirs?: number;
@@ -150,6 +152,8 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     referer: flags.referer,
     range: flags.range,
     compressed: flags.compressed,
+    uploadFile: flags.uploadFile,
+    continueAt: flags.continueAt,
     maxTimeMs: flags.maxTime,
     tenantConnectTimeoutMs: flags.connectTimeout,
     retry: flags.retry,

@@ -53,7 +53,9 @@ Exit codes:
   18  the connection closed before the whole body came
   22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
   23  could not write the output
+  26  -T: the file to upload cannot be read
   28  timed out (waiting for the token, --connect-timeout, --max-time)
+  33  -C: the server ignored the byte range, so the download cannot resume
   35  TLS handshake with the tenant failed
   47  more redirects than 50 (or --max-redirs)
   52  the connection closed without a reply
@@ -73,7 +75,8 @@ Differences from curl (docs/curl.md says why):
   - under --retry only the final response's body is written
   - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
   - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
-  - not yet: -T, -C, --retry-max-time, --retry-all-errors, --retry-connrefused
+  - -C resumes downloads only; -D into a missing directory is exit 23
+  - not yet: --retry-max-time, --retry-all-errors, --retry-connrefused
   - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
@@ -279,6 +282,7 @@ function addCurlCommand(program: Command, version: string): void {
     .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
     .addOption(dataOption('--data-urlencode <data>', 'urlencode', 'body piece, URL-encoded: content, =content, name=content, @file, name@file'))
     .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
+    .option('-T, --upload-file <file>', 'PUT this file as the body, streamed (-: stdin); a path ending in / gets its name')
     .option('-G, --get', 'send the -d data in the query string of a GET')
     .option('--url-query <data>', 'add to the query string, URL-encoded as --data-urlencode (repeatable); +content as it is', collect)
     .option('-i, --include', 'print the response headers before the body')
@@ -296,6 +300,8 @@ function addCurlCommand(program: Command, version: string): void {
     .option('-A, --user-agent <name>', 'User-Agent to send (default: c8y-token/<version>)')
     .option('-e, --referer <url>', 'Referer to send')
     .option('-r, --range <range>', 'ask for part of the body: Range: bytes=<range> (0-99, 100-, -50)')
+    .option('-C, --continue-at <offset>', 'resume a download at this byte; -: after what the -o file holds',
+      (v) => (v === '-' ? v : parseCount(v, '-C', 0, 999_999_999)))
     .option('--compressed', 'ask for a compressed response (deflate, gzip, br) and decode it')
     .option('--create-dirs', "with -o, create the file's missing directories")
     .option('-g, --globoff', "accepted as in curl: c8y-token never expands {} or [] in the path")

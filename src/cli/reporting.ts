@@ -42,8 +42,8 @@ export function inFlags(text: string | Wording): string {
 /** The one place where failures become exit codes and messages. */
 export function reportError(error: unknown, { verbose, quiet }: Reporting): number {
   if (error instanceof C8yTokenError) {
-    // curl's -s hides failures, not mistakes on the command line.
-    if (quiet && error.kind !== 'usage') return error.exitCode;
+    // curl's -s hides failures, not mistakes on the command line (a file to upload that cannot be read is one).
+    if (quiet && error.kind !== 'usage' && error.kind !== 'read') return error.exitCode;
     const { message, hint } = describeFailure(error);
     const lines = [`c8y-token: ${message}`];
     if (hint) lines.push(`  ${hint}`);

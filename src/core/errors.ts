@@ -14,7 +14,11 @@ export const EXIT_CODES = {
   /** The connection closed before the whole body came (fewer bytes than Content-Length said). */
   partial: 18,
   write: 23,
+  /** A file to upload cannot be read. */
+  read: 26,
   timeout: 28,
+  /** A download cannot resume: the server ignored the byte range asked for. */
+  range: 33,
   tls: 35,
   redirects: 47,
   /** The connection broke while the response was on its way (reset, or closed before the whole body came). */

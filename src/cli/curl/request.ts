@@ -1,6 +1,9 @@
 import { text } from 'node:stream/consumers';
-import { usageError } from '../../core/errors.ts';
-import { bufferInput, type BufferedInput, type RequestBody } from '../../core/http/body.ts';
+import { access, constants, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { C8yTokenError, usageError } from '../../core/errors.ts';
+import { bufferInput, type BufferedInput, type RequestBody, segmentsBody } from '../../core/http/body.ts';
+import { describeSystemError } from '../../core/system-errors.ts';
 import type { Header, HttpRequest } from '../../core/http/http-request.ts';
 import { ACCEPT_ENCODING } from '../../core/http/content-encoding.ts';
 import { dataBody, type DataArg, urlencodedPiece } from './data.ts';
@@ -16,6 +19,8 @@ export interface RequestSpec {
   data?: DataArg[] | undefined;
   /** -F: multipart form parts. */
   form?: string[] | undefined;
+  /** -T: the file to send as the body of a PUT, streamed (`-`: stdin). */
+  uploadFile?: string | undefined;
   /** -G: the data goes into the query string of a GET. */
   get?: boolean | undefined;
   /** --url-query: pieces of the query string, encoded as --data-urlencode does; `+content` goes as it is. */
@@ -54,13 +59,18 @@ export async function prepareRequest(
 ): Promise<PreparedRequest> {
   const data = spec.data ?? [];
   const form = spec.form ?? [];
+  const upload = spec.uploadFile;
   if (data.length > 0 && form.length > 0) throw conflict('-d/--data/--json and -F/--form');
-  if (spec.head && (form.length > 0 || (data.length > 0 && !spec.get))) throw conflict('-I/--head and a request body');
+  if (upload !== undefined && (data.length > 0 || form.length > 0)) throw conflict('-T/--upload-file and -d or -F');
+  if (spec.head && (form.length > 0 || upload !== undefined || (data.length > 0 && !spec.get)))
+    throw conflict('-I/--head and a request body');
   if (spec.get && form.length > 0) throw conflict('-G/--get and -F/--form');
 
   let body: RequestBody | undefined;
   const query = await urlQuery(spec.urlQuery ?? [], stdin);
-  if (form.length > 0) {
+  if (upload !== undefined) {
+    body = await uploadBody(upload, stdin);
+  } else if (form.length > 0) {
     body = await multipartBody(form.map(parseFormArg), stdin);
   } else if (data.length > 0) {
     const built = await dataBody(data, stdin);
@@ -70,14 +80,14 @@ export async function prepareRequest(
 
   if (spec.method !== undefined && !TOKEN.test(spec.method))
     throw usageError(`-X: '${spec.method}' is not a request method`, 'use a method such as GET, POST, PUT or DELETE');
-  const method = spec.method ?? (spec.head ? 'HEAD' : body ? 'POST' : 'GET');
+  const method = spec.method ?? (spec.head ? 'HEAD' : upload !== undefined ? 'PUT' : body ? 'POST' : 'GET');
   const defaults: Header[] = [
     ['User-Agent', spec.userAgent ?? 'c8y-token'],
     ['Accept', 'application/json'],
     ...(spec.compressed ? [['Accept-Encoding', ACCEPT_ENCODING] as Header] : []),
     ...(spec.referer ? [['Referer', spec.referer] as Header] : []),
     ...(spec.range ? [['Range', `bytes=${spec.range}`] as Header] : []),
-    ...(body ? [['Content-Type', body.contentType] as Header] : []),
+    ...(body?.contentType ? [['Content-Type', body.contentType] as Header] : []),
   ];
   const given = (spec.headers ?? []).map(parseHeaderArg);
   return {
@@ -88,6 +98,32 @@ export async function prepareRequest(
     body,
     query: query.length > 0 ? query.join('&') : undefined,
   };
+}
+
+/** -T's body: the file, streamed and read again for each attempt, or stdin; no Content-Type, as curl sends none. */
+async function uploadBody(file: string, stdin: () => Promise<BufferedInput>): Promise<RequestBody> {
+  if (file === '-') return segmentsBody([{ input: await stdin(), stripNewlines: false }], undefined);
+  let problem: string | undefined;
+  try {
+    await access(file, constants.R_OK);
+    if ((await stat(file)).isDirectory()) problem = 'it is a directory';
+  } catch (error) {
+    problem = describeSystemError(error);
+  }
+  if (problem) {
+    throw new C8yTokenError('read', `-T: cannot read ${file}: ${problem}`, {
+      hint: 'check the file name, and that c8y-token may read it',
+    });
+  }
+  return segmentsBody([{ file, stripNewlines: false }], undefined);
+}
+
+/** curl's rule for -T: a path that ends in `/` gets the file's name (the query string stays after it). */
+export function uploadPath(path: string, file: string | undefined): string {
+  if (file === undefined || file === '-') return path;
+  const query = path.indexOf('?');
+  const [pathname, search] = query < 0 ? [path, ''] : [path.slice(0, query), path.slice(query)];
+  return pathname.endsWith('/') ? `${pathname}${encodeURIComponent(basename(file))}${search}` : path;
 }
 
 /** As curl joins them: empty pieces too (two give `&`), and nothing when all of it is empty. */

@@ -14,8 +14,9 @@ import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, type HttpRequest } from '../../core/http/http-request.ts';
-import { prepareRequest, requestAt, type RequestSpec } from './request.ts';
+import { prepareRequest, requestAt, type RequestSpec, uploadPath } from './request.ts';
 import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
+import { resumedAnswer, resumeOffset } from './resume.ts';
 import { Sink } from './sink.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
@@ -40,6 +41,8 @@ export interface CurlOptions extends GetTokenOptions, RequestSpec {
   output?: string | undefined;
   /** -D: write every response's status line and headers to this file (`-`: stdout). */
   dumpHeader?: string | undefined;
+  /** -C: resume the download at this byte, or (`-`) after what the -o file holds. */
+  continueAt?: number | '-' | undefined;
   /** -w: what to print after the transfer. */
   writeOut?: string | undefined;
   location?: boolean | undefined;
@@ -126,11 +129,15 @@ async function transfer(
     throw usageError('--paginate cannot be combined with -i, -I, -D or --compressed');
   if (options.fail && options.failWithBody)
     throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
+  if (options.continueAt !== undefined && (options.data?.length || options.form?.length || options.uploadFile))
+    throw usageError('-C/--continue-at cannot be combined with a request body', 'c8y-token resumes downloads only');
   assertAllowedRequestPath(options.path);
   checkTenantUrl(options.url, options.env);
   let input: Promise<BufferedInput> | undefined;
   const stdin = () => (input ??= bufferInput(streams.stdin));
-  const prepared = await prepareRequest(options, stdin);
+  const resumeFrom = await resumeOffset(options.continueAt, options.output);
+  // As in curl, a resumed download asks for the rest, whatever -r asked for.
+  const prepared = await prepareRequest(resumeFrom > 0 ? { ...options, range: `${resumeFrom}-` } : options, stdin);
   const trust = await tenantTrust(options);
   const dump = headerDump(options.dumpHeader, streams);
   // curl creates the -D file before it connects: it is there, empty, when the connection fails.
@@ -148,7 +155,7 @@ async function transfer(
   const base = tenantUrl(token, options.url, options.env);
   if (base.warning) warn(inFlags(base.warning));
   const baseUrl = new URL(base.url);
-  const request = requestAt(prepared, targetUrl(baseUrl, options.path));
+  const request = requestAt(prepared, targetUrl(baseUrl, uploadPath(options.path, options.uploadFile)));
   info.url = request.url.href;
   info.urlEffective = request.url.href;
   info.method = request.method;
@@ -184,7 +191,7 @@ async function transfer(
       throw new C8yTokenError('write', `--create-dirs: cannot create ${dirname(options.output!)} (${error.code})`);
     });
   }
-  const sink = toFile ? Sink.file(options.output!) : Sink.stream(streams.stdout);
+  const sink = toFile ? Sink.file(options.output!, resumeFrom > 0) : Sink.stream(streams.stdout);
   const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
   const include = options.include === true || options.head === true;
   const headerSinks = [...(include ? [sink] : []), ...(dump ? [dump] : [])];
@@ -217,9 +224,13 @@ async function transfer(
         const body = await receiving(exchange.url, () => bodyText(exchange, options.compressed === true));
         throw statusError(exchange.status, exchange.method, exchange.url, body);
       }
+      const complete =
+        resumeFrom > 0 && exchange.method === 'GET' && resumedAnswer(exchange, resumeFrom) === 'complete';
+      // A download already complete writes nothing, but the -o file is there, as curl leaves it.
+      if (complete) await sink.create();
       const written = await receiving(exchange.url, () =>
         writeResponse(exchange, sink, {
-          headersOnly: options.head,
+          headersOnly: options.head || complete,
           decode: options.compressed,
           onSize: (size) => (info.sizeDownload = size),
           pretty,

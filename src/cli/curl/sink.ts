@@ -17,14 +17,16 @@ export class Sink {
   private constructor(
     private readonly target: Writable | string,
     private readonly name: string,
+    private readonly flags: 'w' | 'a' = 'w',
   ) {}
 
   static stream(stream: Writable): Sink {
     return new Sink(stream, 'stdout');
   }
 
-  static file(path: string): Sink {
-    return new Sink(path, path);
+  /** `append`: write after what the file holds (a resumed download). */
+  static file(path: string, append = false): Sink {
+    return new Sink(path, path, append ? 'a' : 'w');
   }
 
   /** Creates the file now rather than on the first write. */
@@ -58,7 +60,8 @@ export class Sink {
 
   private async open(): Promise<Writable> {
     try {
-      this.stream = typeof this.target === 'string' ? (await open(this.target, 'w')).createWriteStream() : this.target;
+      this.stream =
+        typeof this.target === 'string' ? (await open(this.target, this.flags)).createWriteStream() : this.target;
     } catch (error) {
       this.failure = error;
       this.check();

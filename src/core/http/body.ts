@@ -25,8 +25,8 @@ export type Segment =
   | { input: BufferedInput; stripNewlines: boolean };
 
 export interface RequestBody {
-  /** Content-Type to send when the request has none. */
-  contentType: string;
+  /** Content-Type to send when the request has none; undefined: none (an upload, as curl sends it). */
+  contentType: string | undefined;
   /** False when the body streams stdin beyond the replay limit: it can be sent only once. */
   replayable: boolean;
   /** The body for one attempt, and its length when known (else it is sent chunked). */
@@ -60,7 +60,7 @@ export async function assertReadable(file: string, option: string): Promise<void
   }
 }
 
-export function segmentsBody(segments: Segment[], contentType: string): RequestBody {
+export function segmentsBody(segments: Segment[], contentType: string | undefined): RequestBody {
   const streamsInput = segments.some((s) => !Buffer.isBuffer(s) && 'input' in s && s.input.rest !== undefined);
   let sent = false;
   return {
