@@ -27,6 +27,7 @@ import {
 } from '../core/defaults.ts';
 import type { DataArg, DataKind } from './curl/data.ts';
 import { listenForInterruptions } from './interruption.ts';
+import { commanderUsageError } from './usage-errors.ts';
 import type { Shell } from '../core/token/variables.ts';
 import { parseDuration, parsePositiveDuration } from '../core/duration.ts';
 import { parseCount, parsePort } from '../core/whole-number.ts';
@@ -125,15 +126,24 @@ function addUrlOption(command: Command): Command {
   return command.option('--url <url>', 'tenant base URL (default: $C8Y_URL, else https://<iss> from the token)');
 }
 
+/** A command whose parse errors are ours (one line and a hint, exit 2, reported by main) rather than commander's. */
+class ProgramCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new ProgramCommand(name);
+  }
+
+  override error(message: string): never {
+    throw commanderUsageError(message, this);
+  }
+}
+
 /** Every command and its options; `version` is the package's, for --version and curl's User-Agent. */
 export function buildProgram(version: string): Command {
-  const program = new Command('c8y-token')
+  const program = new ProgramCommand('c8y-token')
     .enablePositionalOptions()
     .description('Get the Cumulocity device token (JWT) from thin-edge.io, and call the Cumulocity REST API with it')
     .version(version, '-V, --version')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'c8y-token: ')) })
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 
 Examples:
@@ -338,7 +348,7 @@ Examples:
     });
 }
 
-/** Parses the command line and runs the command; commander's own errors (already printed) set the exit code here. */
+/** Parses the command line and runs the command; commander's help and version (already printed) end here. */
 export async function runProgram(argv: string[], version: string, reporting: Reporting): Promise<void> {
   const program = buildProgram(version).hook('preAction', (_, command) => {
     const flags = command.opts<{ verbose?: boolean; silent?: boolean; showError?: boolean }>();
@@ -350,7 +360,7 @@ export async function runProgram(argv: string[], version: string, reporting: Rep
     await program.parseAsync(argv);
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    // commander has already printed its message (or the help / version text).
+    // commander has printed the help or the version text; 'cache' without its command prints its help and fails.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   }
 }
