@@ -14,7 +14,7 @@ import { receiving, statusError } from '../../core/http/failures.ts';
 import { paginateRaw, parseItems } from '../../core/http/paginate.ts';
 import { progressMeter } from './progress.ts';
 import { hasHeader, type HttpRequest } from '../../core/http/http-request.ts';
-import { prepareRequest, requestAt, type RequestSpec, uploadPath } from './request.ts';
+import { prepareRequest, requestAt, type PreparedRequest, type RequestSpec, uploadPath } from './request.ts';
 import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
 import { resumedAnswer, resumeOffset } from './resume.ts';
 import { Sink } from './sink.ts';
@@ -125,12 +125,7 @@ async function transfer(
   info: TransferInfo,
   warn: (line: string) => void,
 ): Promise<void> {
-  if (options.paginate && (options.include || options.head || options.dumpHeader !== undefined || options.compressed))
-    throw usageError('--paginate cannot be combined with -i, -I, -D or --compressed');
-  if (options.fail && options.failWithBody)
-    throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
-  if (options.continueAt !== undefined && (options.data?.length || options.form?.length || options.uploadFile))
-    throw usageError('-C/--continue-at cannot be combined with a request body', 'c8y-token resumes downloads only');
+  assertCombinable(options);
   assertAllowedRequestPath(options.path);
   checkTenantUrl(options.url, options.env);
   let input: Promise<BufferedInput> | undefined;
@@ -144,18 +139,8 @@ async function transfer(
   await dump?.create();
   // Started early, used late: loading undici overlaps the token retrieval.
   const agent = loadAgent();
-
-  // A refused token is replaced after a 401, and the tenant's Date header is checked too: the clock warning is worth
-  // one line per run, not one per token or answer.
-  const clockWarning = once(warn);
-  const tokenOptions: GetTokenOptions = { ...options, warn: clockWarning };
-  const token = await getToken(tokenOptions);
   const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
-  const checkClock = tenantClockCheck(clockWarning, trace);
-  const base = tenantUrl(token, options.url, options.env);
-  if (base.warning) warn(inFlags(base.warning));
-  const baseUrl = new URL(base.url);
-  const request = requestAt(prepared, targetUrl(baseUrl, uploadPath(options.path, options.uploadFile)));
+  const { request, auth, checkClock } = await tenantRequest(options, prepared, warn, trace);
   info.url = request.url.href;
   info.urlEffective = request.url.href;
   info.method = request.method;
@@ -168,14 +153,10 @@ async function transfer(
     env: options.env,
     trace,
   });
+  const output = await openOutput(options, streams, dump, resumeFrom);
   const sendOptions: SendOptions = {
     dispatcher,
-    // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
-    // `-H 'Authorization:'` sends none.
-    auth:
-      hasHeader(request.headers, 'authorization') || request.omitted.has('authorization')
-        ? undefined
-        : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn),
+    auth,
     location: options.location,
     maxRedirects: options.maxRedirects,
     retry: options.retry,
@@ -184,7 +165,76 @@ async function transfer(
     signal: options.signal,
     trace,
     warn,
+    // -i -L and -D: every response's headers, the redirects' too, as curl writes them.
+    ...(output.headerSinks.length > 0 && { onRedirect: output.writeHeaders }),
+    // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
+    ...(dump && { onRetry: (response: Response) => writeHeaderLines(statusAndHeaders(response), [dump]) }),
   };
+  const run: Run = { options, streams, info, output, checkClock };
+  const started = performance.now();
+  try {
+    if (options.paginate) await fetchPages(request, sendOptions, run);
+    else await fetchOne(request, sendOptions, run);
+    await output.sink.close();
+    await dump?.close();
+  } finally {
+    info.timeTotalMs = performance.now() - started;
+    await dispatcher.destroy();
+  }
+}
+
+/** The options curl refuses together. */
+function assertCombinable(options: CurlOptions): void {
+  if (options.paginate && (options.include || options.head || options.dumpHeader !== undefined || options.compressed))
+    throw usageError('--paginate cannot be combined with -i, -I, -D or --compressed');
+  if (options.fail && options.failWithBody)
+    throw usageError('-f/--fail and --fail-with-body cannot be combined', 'pick one, as curl asks');
+  if (options.continueAt !== undefined && (options.data?.length || options.form?.length || options.uploadFile))
+    throw usageError('-C/--continue-at cannot be combined with a request body', 'c8y-token resumes downloads only');
+}
+
+/** The request on the tenant, the token that goes along, and the check of the tenant's clock in its answers. */
+async function tenantRequest(
+  options: CurlOptions,
+  prepared: PreparedRequest,
+  warn: (line: string) => void,
+  trace: ((line: string) => void) | undefined,
+): Promise<{ request: HttpRequest; auth: Authorizer | undefined; checkClock: (exchange: Exchange) => void }> {
+  // A refused token is replaced after a 401, and the tenant's Date header is checked too: the clock warning is worth
+  // one line per run, not one per token or answer.
+  const clockWarning = once(warn);
+  const tokenOptions: GetTokenOptions = { ...options, warn: clockWarning };
+  const token = await getToken(tokenOptions);
+  const base = tenantUrl(token, options.url, options.env);
+  if (base.warning) warn(inFlags(base.warning));
+  const baseUrl = new URL(base.url);
+  const request = requestAt(prepared, targetUrl(baseUrl, uploadPath(options.path, options.uploadFile)));
+  // A credential given with -H is the user's choice; it is sent instead of the token, and never refreshed.
+  // `-H 'Authorization:'` sends none.
+  const auth =
+    hasHeader(request.headers, 'authorization') || request.omitted.has('authorization')
+      ? undefined
+      : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn);
+  return { request, auth, checkClock: tenantClockCheck(clockWarning, trace) };
+}
+
+/** Where the response goes: the body to stdout or the -o file; the headers with it (-i, -I) and to -D. */
+interface Output {
+  sink: Sink;
+  toFile: boolean;
+  /** -C: the byte the -o file is continued at; 0 when it is written from the start. */
+  resumeFrom: number;
+  pretty: boolean;
+  headerSinks: Sink[];
+  writeHeaders: (response: Response) => Promise<void>;
+}
+
+async function openOutput(
+  options: CurlOptions,
+  streams: CurlStreams,
+  dump: Sink | undefined,
+  resumeFrom: number,
+): Promise<Output> {
   const toFile = options.output !== undefined && options.output !== '-';
   if (toFile && options.createDirs) {
     await mkdir(dirname(options.output!), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
@@ -192,63 +242,72 @@ async function transfer(
     });
   }
   const sink = toFile ? Sink.file(options.output!, resumeFrom > 0) : Sink.stream(streams.stdout);
-  const pretty = options.pretty ?? (!toFile && streams.stdout.isTTY === true);
   const include = options.include === true || options.head === true;
   const headerSinks = [...(include ? [sink] : []), ...(dump ? [dump] : [])];
-  const writeHeaders = (response: Response) => writeHeaderLines(statusAndHeaders(response), headerSinks);
-  // -i -L and -D: every response's headers, the redirects' too, as curl writes them.
-  if (headerSinks.length > 0) sendOptions.onRedirect = writeHeaders;
-  // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
-  if (dump) sendOptions.onRetry = (response) => writeHeaderLines(statusAndHeaders(response), [dump]);
-  const started = performance.now();
-  try {
-    if (options.paginate) {
-      const pages = paginateRaw(request, {
-        ...sendOptions,
-        pageSize: options.pageSize,
-        onPage: (exchange, bytes) => {
-          checkClock(exchange);
-          record(info, exchange);
-          info.sizeDownload += bytes;
-        },
-      });
-      await writeArray(pages, sink, pretty, request);
-    } else {
-      const exchange = await send(request, sendOptions);
-      checkClock(exchange);
-      record(info, exchange);
-      const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
-      // curl's -f -i: the headers, then exit 22.
-      await writeHeaders(exchange);
-      if (failed && !options.failWithBody) {
-        const body = await receiving(exchange.url, () => bodyText(exchange, options.compressed === true));
-        throw statusError(exchange.status, exchange.method, exchange.url, body);
-      }
-      const complete =
-        resumeFrom > 0 && exchange.method === 'GET' && resumedAnswer(exchange, resumeFrom) === 'complete';
-      // A download already complete writes nothing, but the -o file is there, as curl leaves it.
-      if (complete) await sink.create();
-      const written = await receiving(exchange.url, () =>
-        writeResponse(exchange, sink, {
-          headersOnly: options.head || complete,
-          decode: options.compressed,
-          onSize: (size) => (info.sizeDownload = size),
-          pretty,
-          progress:
-            toFile && !options.silent && options.progressMeter !== false && streams.stderr.isTTY
-              ? (total) => progressMeter(streams.stderr, total)
-              : undefined,
-        }),
-      );
-      info.sizeDownload = written.size;
-      if (failed) throw statusError(exchange.status, exchange.method, exchange.url, written.start.toString('utf8'));
-    }
-    await sink.close();
-    await dump?.close();
-  } finally {
-    info.timeTotalMs = performance.now() - started;
-    await dispatcher.destroy();
+  return {
+    sink,
+    toFile,
+    resumeFrom,
+    pretty: options.pretty ?? (!toFile && streams.stdout.isTTY === true),
+    headerSinks,
+    writeHeaders: (response) => writeHeaderLines(statusAndHeaders(response), headerSinks),
+  };
+}
+
+/** What the requests of one run share once the first is ready to go. */
+interface Run {
+  options: CurlOptions;
+  streams: CurlStreams;
+  info: TransferInfo;
+  output: Output;
+  checkClock: (exchange: Exchange) => void;
+}
+
+/** --paginate: every page's items, as one JSON array. */
+async function fetchPages(request: HttpRequest, sendOptions: SendOptions, run: Run): Promise<void> {
+  const pages = paginateRaw(request, {
+    ...sendOptions,
+    pageSize: run.options.pageSize,
+    onPage: (exchange, bytes) => {
+      run.checkClock(exchange);
+      record(run.info, exchange);
+      run.info.sizeDownload += bytes;
+    },
+  });
+  await writeArray(pages, run.output.sink, run.output.pretty, request);
+}
+
+/** One request (its redirects and retries included), its response written as curl's options say. */
+async function fetchOne(request: HttpRequest, sendOptions: SendOptions, run: Run): Promise<void> {
+  const { options, streams, info, output } = run;
+  const exchange = await send(request, sendOptions);
+  run.checkClock(exchange);
+  record(info, exchange);
+  const failed = exchange.status >= 400 && (options.fail || options.failWithBody);
+  // curl's -f -i: the headers, then exit 22.
+  await output.writeHeaders(exchange);
+  if (failed && !options.failWithBody) {
+    const body = await receiving(exchange.url, () => bodyText(exchange, options.compressed === true));
+    throw statusError(exchange.status, exchange.method, exchange.url, body);
   }
+  const { resumeFrom } = output;
+  const complete = resumeFrom > 0 && exchange.method === 'GET' && resumedAnswer(exchange, resumeFrom) === 'complete';
+  // A download already complete writes nothing, but the -o file is there, as curl leaves it.
+  if (complete) await output.sink.create();
+  const written = await receiving(exchange.url, () =>
+    writeResponse(exchange, output.sink, {
+      headersOnly: options.head || complete,
+      decode: options.compressed,
+      onSize: (size) => (info.sizeDownload = size),
+      pretty: output.pretty,
+      progress:
+        output.toFile && !options.silent && options.progressMeter !== false && streams.stderr.isTTY
+          ? (total) => progressMeter(streams.stderr, total)
+          : undefined,
+    }),
+  );
+  info.sizeDownload = written.size;
+  if (failed) throw statusError(exchange.status, exchange.method, exchange.url, written.start.toString('utf8'));
 }
 
 async function bodyText(exchange: Exchange, decode: boolean): Promise<string> {
