@@ -156,6 +156,20 @@ Examples:
   c8y-token exec -- ./script-that-uses-C8Y_TOKEN.sh
   c8y-token cache status`);
 
+  addGetCommand(program);
+  addDecodeCommand(program);
+  addDoctorCommand(program);
+  addCurlCommand(program, version);
+  addEnvCommand(program);
+  addExecCommand(program);
+  addCacheCommand(program);
+  addCompletionCommand(program);
+  return program;
+}
+
+
+/** `get`: the token on stdout. */
+function addGetCommand(program: Command): void {
   addBrokerOptions(program.command('get'))
     .description('ask the cloud bridge for a device token and print it on stdout')
     .addOption(new Option('--format <format>', 'what to print').choices(['token', 'json', 'header']).default('token'))
@@ -169,7 +183,10 @@ Examples:
     .action(async (flags: BrokerFlags & { format: 'token' | 'json' | 'header' }) => {
       await get({ ...tokenOptions(flags), format: flags.format });
     });
+}
 
+/** `decode`: a token's claims. */
+function addDecodeCommand(program: Command): void {
   addBrokerOptions(program.command('decode'))
     .description("print a token's claims as JSON (the token is not verified)")
     .argument('[token]', 'the token; default: stdin when piped, else a freshly fetched token')
@@ -181,7 +198,10 @@ Examples:
     .action(async (token: string | undefined, flags: BrokerFlags) => {
       await decode({ ...tokenOptions(flags), token });
     });
+}
 
+/** `doctor`: each step from the settings to the tenant, checked. */
+function addDoctorCommand(program: Command): void {
   addUrlOption(addBrokerOptions(addConnectionOptions(program.command('doctor')), { cache: false }))
     .description('check, step by step, why a token does or does not come')
     .option('--json', 'print the checks as JSON')
@@ -199,9 +219,10 @@ Examples:
       const { doctor } = await import('./commands/doctor.ts');
       await doctor({ ...tokenOptions(flags), ...connectionOptions(flags), url: flags.url, json: flags.json === true });
     });
+}
 
-  addCurlCommand(program, version);
-
+/** `env`: the token in shell variables. */
+function addEnvCommand(program: Command): void {
   addUrlOption(addBrokerOptions(program.command('env')))
     .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
     .addOption(new Option('--shell <shell>', 'shell syntax').choices(['sh', 'fish'] satisfies Shell[]).default('sh'))
@@ -213,7 +234,10 @@ Examples:
     .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
       await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
     });
+}
 
+/** `exec`: a command with the token in its environment. */
+function addExecCommand(program: Command): void {
   addUrlOption(addBrokerOptions(program.command('exec')))
     .description('run a command with C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER in its environment')
     .argument('<command...>', 'the command and its arguments (after --)')
@@ -236,7 +260,10 @@ Examples:
       const [command, ...args] = words as [string, ...string[]];
       await exec({ ...tokenOptions(flags), url: flags.url, command, args, onSpawn: () => listenForInterruptions(false) });
     });
+}
 
+/** `cache status` and `cache clear`. */
+function addCacheCommand(program: Command): void {
   const cacheCommand = program.command('cache').description('show or clear the cached tokens');
   for (const [action, description] of [
     ['status', "show each cached token's broker, tenant, user and remaining validity (never the token)"],
@@ -246,7 +273,10 @@ Examples:
       await cache({ action });
     });
   }
+}
 
+/** `completion`: a shell's completion script, from the program's own definition. */
+function addCompletionCommand(program: Command): void {
   program
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish')
@@ -263,75 +293,19 @@ Examples:
       ]);
       await completion({ shell, program: describeProgram(program) });
     });
-
-  return program;
 }
-
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function addCurlCommand(program: Command, version: string): void {
   // curl joins -d, --data-binary, --data-raw and --json in command-line order, so all four fill one list.
   const data: DataArg[] = [];
-  const dataOption = (flags: string, kind: DataKind, description: string) =>
-    new Option(flags, description).argParser((value: string) => {
-      data.push({ kind, value });
-      return data;
-    });
   const verbose = new Option('-v, --verbose', 'show request and response headers (Authorization redacted) and how the token was fetched');
-
   const command = program
     .command('curl')
     .description("call the Cumulocity REST API with the device token; the options are curl's, but for the differences below")
-    .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)')
-    .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
-    .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
-    .addOption(dataOption('-d, --data <data>', 'data', 'request body (repeatable, joined with &); @file or @- reads it, dropping newlines'))
-    .addOption(dataOption('--data-binary <data>', 'binary', 'request body; @file or @- reads it byte for byte'))
-    .addOption(dataOption('--data-raw <data>', 'raw', 'request body; a leading @ is just a character'))
-    .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
-    .addOption(dataOption('--data-urlencode <data>', 'urlencode', 'body piece, URL-encoded: content, =content, name=content, @file, name@file'))
-    .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
-    .option('-T, --upload-file <file>', 'PUT this file as the body, streamed (-: stdin); a path ending in / gets its name')
-    .option('-G, --get', 'send the -d data in the query string of a GET')
-    .option('--url-query <data>', 'add to the query string, URL-encoded as --data-urlencode (repeatable); +content as it is', collect)
-    .option('-i, --include', 'print the response headers before the body')
-    .option('-I, --head', 'send HEAD and print the response headers')
-    .option('-o, --output <file>', 'write the body to this file instead of stdout')
-    .option('-D, --dump-header <file>', "write every response's status line and headers to this file (-: stdout)")
-    .option('--stderr <file>', 'write warnings and error messages to this file instead of stderr (-: stdout)')
-    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{redirect_url} %{json} ...')
-    .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
-    .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
-    .option('-s, --silent', 'no progress bar, warnings or error messages')
-    // curl's pair; the positive one (the default) keeps commander from filling in progressMeter: true.
-    .addOption(new Option('--progress-meter', 'show the progress bar (the default)').hideHelp())
-    .option('--no-progress-meter', 'no progress bar (warnings and errors still)')
-    .option('-A, --user-agent <name>', 'User-Agent to send (default: c8y-token/<version>)')
-    .option('-e, --referer <url>', 'Referer to send')
-    .option('-r, --range <range>', 'ask for part of the body: Range: bytes=<range> (0-99, 100-, -50)')
-    .option('-C, --continue-at <offset>', 'resume a download at this byte; -: after what the -o file holds',
-      (v) => (v === '-' ? v : parseCount(v, '-C', 0, 999_999_999)))
-    .option('--compressed', 'ask for a compressed response (deflate, gzip, br) and decode it')
-    .option('--create-dirs', "with -o, create the file's missing directories")
-    .option('-g, --globoff', "accepted as in curl: c8y-token never expands {} or [] in the path")
-    .option('-S, --show-error', 'with -s: still print error messages')
-    .option('-L, --location', 'follow redirects (the token is never sent to another origin)')
-    .option('--max-redirs <n>', 'with -L, follow at most n redirects (default: 50)', (v) => parseCount(v, '--max-redirs', 0, 1000))
-    .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
-    .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
-      (v) => parsePositiveDuration(v, '--connect-timeout'))
-    .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
-    .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
-      (v) => parseDuration(v, '--retry-delay'))
-    .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
-    .option(
-      '--page-size <n>',
-      `pageSize for --paginate when the path has none (default: ${DEFAULT_PAGE_SIZE})`,
-      (v) => parseCount(v, '--page-size', 1, MAX_PAGE_SIZE),
-    )
-    .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
-    .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
+    .argument('<path>', 'path on the tenant, query string included (/inventory/managedObjects?pageSize=100)');
+  addCurlTransferOptions(addCurlOutputOptions(addCurlRequestOptions(command, data)));
   addUrlOption(addBrokerOptions(addConnectionOptions(command), { verbose }))
     .addHelpText('after', `${CURL_EXIT_CODES_HELP}
 ${CURL_DIFFERENCES_HELP}
@@ -346,6 +320,74 @@ Examples:
       const { curl } = await import('./commands/curl.ts');
       await curl(curlOptions(path, flags, data, version));
     });
+}
+
+/** What curl sends: method, headers, body. */
+function addCurlRequestOptions(command: Command, data: DataArg[]): Command {
+  const dataOption = (flags: string, kind: DataKind, description: string) =>
+    new Option(flags, description).argParser((value: string) => {
+      data.push({ kind, value });
+      return data;
+    });
+  return command
+    .option('-X, --request <method>', 'request method (default: GET, POST with a body, HEAD with -I)')
+    .option('-H, --header <header>', "header 'Name: value' (repeatable); 'Name:' leaves out one c8y-token sends", collect)
+    .addOption(dataOption('-d, --data <data>', 'data', 'request body (repeatable, joined with &); @file or @- reads it, dropping newlines'))
+    .addOption(dataOption('--data-binary <data>', 'binary', 'request body; @file or @- reads it byte for byte'))
+    .addOption(dataOption('--data-raw <data>', 'raw', 'request body; a leading @ is just a character'))
+    .addOption(dataOption('--json <data>', 'json', 'JSON request body (@file, @-); Content-Type and Accept JSON'))
+    .addOption(dataOption('--data-urlencode <data>', 'urlencode', 'body piece, URL-encoded: content, =content, name=content, @file, name@file'))
+    .option('-F, --form <name=content>', 'multipart part (repeatable): name=value, name=@file, name=<file; ;type= ;filename=', collect)
+    .option('-T, --upload-file <file>', 'PUT this file as the body, streamed (-: stdin); a path ending in / gets its name')
+    .option('-G, --get', 'send the -d data in the query string of a GET')
+    .option('--url-query <data>', 'add to the query string, URL-encoded as --data-urlencode (repeatable); +content as it is', collect)
+    .option('-A, --user-agent <name>', 'User-Agent to send (default: c8y-token/<version>)')
+    .option('-e, --referer <url>', 'Referer to send')
+    .option('-r, --range <range>', 'ask for part of the body: Range: bytes=<range> (0-99, 100-, -50)')
+    .option('-C, --continue-at <offset>', 'resume a download at this byte; -: after what the -o file holds',
+      (v) => (v === '-' ? v : parseCount(v, '-C', 0, 999_999_999)))
+    .option('--compressed', 'ask for a compressed response (deflate, gzip, br) and decode it')
+    .option('-g, --globoff', "accepted as in curl: c8y-token never expands {} or [] in the path");
+}
+
+/** What curl writes, and where. */
+function addCurlOutputOptions(command: Command): Command {
+  return command
+    .option('-i, --include', 'print the response headers before the body')
+    .option('-I, --head', 'send HEAD and print the response headers')
+    .option('-o, --output <file>', 'write the body to this file instead of stdout')
+    .option('--create-dirs', "with -o, create the file's missing directories")
+    .option('-D, --dump-header <file>', "write every response's status line and headers to this file (-: stdout)")
+    .option('--stderr <file>', 'write warnings and error messages to this file instead of stderr (-: stdout)')
+    .option('-w, --write-out <format>', 'print after the transfer: %{http_code} %{url_effective} %{time_total} %{size_download} %{content_type} %{exitcode} %{redirect_url} %{json} ...')
+    .option('-f, --fail', "exit 22 on an HTTP status >= 400, with Cumulocity's error message instead of the body")
+    .option('--fail-with-body', 'exit 22 on an HTTP status >= 400, after printing the body')
+    .option('-s, --silent', 'no progress bar, warnings or error messages')
+    .option('-S, --show-error', 'with -s: still print error messages')
+    // curl's pair; the positive one (the default) keeps commander from filling in progressMeter: true.
+    .addOption(new Option('--progress-meter', 'show the progress bar (the default)').hideHelp())
+    .option('--no-progress-meter', 'no progress bar (warnings and errors still)')
+    .addOption(new Option('--pretty', 'indent a JSON response (default when stdout is a terminal)').conflicts('raw'))
+    .option('--raw', 'print the response as it came (default when stdout is not a terminal)');
+}
+
+/** How curl follows redirects, waits, retries and pages. */
+function addCurlTransferOptions(command: Command): Command {
+  return command
+    .option('-L, --location', 'follow redirects (the token is never sent to another origin)')
+    .option('--max-redirs <n>', 'with -L, follow at most n redirects (default: 50)', (v) => parseCount(v, '--max-redirs', 0, 1000))
+    .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
+    .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
+      (v) => parsePositiveDuration(v, '--connect-timeout'))
+    .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
+    .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
+      (v) => parseDuration(v, '--retry-delay'))
+    .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
+    .option(
+      '--page-size <n>',
+      `pageSize for --paginate when the path has none (default: ${DEFAULT_PAGE_SIZE})`,
+      (v) => parseCount(v, '--page-size', 1, MAX_PAGE_SIZE),
+    );
 }
 
 /** Parses the command line and runs the command; commander's help and version (already printed) end here. */
