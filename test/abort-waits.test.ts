@@ -6,6 +6,7 @@ import { C8yTokenError } from '../src/core/errors.ts';
 import { paginate } from '../src/core/http/paginate.ts';
 import { prepareRequest, requestAt } from '../src/cli/curl/request.ts';
 import { send, type SendOptions } from '../src/core/http/send.ts';
+import { freePort } from '../sim/broker.ts';
 
 /**
  * The signal is aborted by the callback that runs just before a wait (the retry warning, the redirect trace, the page
@@ -60,6 +61,14 @@ describe('every wait ends at once when the signal is aborted, also when it was a
     await withOptions(async (options, abort) => {
       await assert.rejects(send(await request('/busy'), { ...options, retry: 3, warn: abort }), aborted);
       assert.deepEqual(requests, ['/busy']);
+    });
+  });
+
+  test('a --retry-connrefused wait (doubling from 1s)', GUARD, async () => {
+    await withOptions(async (options, abort) => {
+      const closed = requestAt(await prepareRequest({}), new URL(`http://127.0.0.1:${await freePort()}/`));
+      const retry = { retry: 9, retryConnRefused: true, warn: abort };
+      await assert.rejects(send(closed, { ...options, ...retry }), aborted);
     });
   });
 

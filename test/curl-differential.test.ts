@@ -132,6 +132,16 @@ const CASES: DiffCase[] = [
   { name: '--retry on 503 with -o', path: '/flaky?fail=1', args: ['-s', '--retry', '2', '--retry-delay', '1', '-o', 'out.json'] },
   { name: '--retry exhausted with -f', path: '/flaky?fail=5', args: ['-sf', '--retry', '1', '--retry-delay', '1', '-o', 'out.json'] },
   { name: '--retry -w http_code', path: '/flaky?fail=1', args: ['-s', '--retry', '1', '--retry-delay', '1', '-o', 'out.json', '-w', '%{http_code}'] },
+  { name: '--retry-all-errors -f on 404', path: '/status/404', args: ['-sf', '--retry', '1', '--retry-delay', '1', '--retry-all-errors', '-o', 'out.json'] },
+  { name: '--retry-all-errors without -f: a 404 is no error', path: '/status/404', args: ['-s', '--retry', '1', '--retry-delay', '1', '--retry-all-errors'] },
+  { name: '--retry-all-errors on an empty reply', path: '/empty-reply', args: ['-s', '--retry', '1', '--retry-delay', '1', '--retry-all-errors', '-w', '%{exitcode}'] },
+  { name: 'an empty reply is not retried without --retry-all-errors', path: '/empty-reply', args: ['-s', '--retry', '1', '--retry-delay', '1'] },
+  { name: '--retry-all-errors -f on 503 then 200', path: '/flaky?fail=1', args: ['-sf', '--retry', '2', '--retry-delay', '1', '--retry-all-errors'] },
+  { name: '--retry-all-errors without --retry', path: '/status/404', args: ['-sf', '--retry-all-errors'] },
+  { name: '--retry-max-time stops the retries', path: '/flaky?fail=5', args: ['-s', '--retry', '3', '--retry-delay', '1', '--retry-max-time', '1', '-o', 'out.json'] },
+  { name: '--retry-max-time long enough', path: '/flaky?fail=2', args: ['-s', '--retry', '3', '--retry-delay', '1', '--retry-max-time', '60', '-o', 'out.json'] },
+  { name: '--retry-connrefused on a refused connection', path: '/text', args: ['-s', '--retry', '1', '--retry-delay', '1', '--retry-connrefused', '-w', '%{exitcode}'], tenant: 'closed' },
+  { name: '--retry-connrefused, said on stderr', path: '/text', args: ['--retry', '1', '--retry-delay', '1', '--retry-connrefused'], tenant: 'closed' },
   { name: '--retry on 404 does not retry', path: '/status/404', args: ['-s', '--retry', '3', '-o', '/dev/null'] },
 
   // Response headers: -i, -I, with redirects and failures.

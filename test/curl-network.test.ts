@@ -125,6 +125,17 @@ describe('c8y-token curl --retry', () => {
     );
   });
 
+  test('--retry-connrefused retries a refused connection; without it none is retried', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const args = ['/text', '--url', url, '--retry', '2', '--retry-delay', '10ms'];
+    const retried = await f.curl([...args, '--retry-connrefused']);
+    assert.equal(retried.code, 7, retried.stderr);
+    assert.equal(retried.stderr.match(/could not connect .*; retrying in 10ms/g)?.length, 2, retried.stderr);
+    const once = await f.curl(args);
+    assert.equal(once.code, 7, once.stderr);
+    assert.doesNotMatch(once.stderr, /retrying/);
+  });
+
   test('a timeout is retried', async () => {
     const result = await f.curl(['/never', '--max-time', '200ms', '--retry', '1', '--retry-delay', '10ms']);
     assert.equal(result.code, 28);

@@ -82,6 +82,9 @@ export interface CurlFlags extends BrokerFlags, UrlFlags, ConnectionFlags {
   connectTimeout?: number;
   retry?: number;
   retryDelay?: number;
+  retryMaxTime?: number;
+  retryConnrefused?: boolean;
+  retryAllErrors?: boolean;
   paginate?: boolean;
   pageSize?: number;
   pretty?: boolean;
@@ -158,6 +161,9 @@ export function curlOptions(path: string, flags: CurlFlags, data: DataArg[], ver
     tenantConnectTimeoutMs: flags.connectTimeout,
     retry: flags.retry,
     retryDelayMs: flags.retryDelay,
+    retryMaxTimeMs: flags.retryMaxTime,
+    retryConnRefused: flags.retryConnrefused,
+    retryAllErrors: flags.retryAllErrors,
     paginate: flags.paginate,
     pageSize: flags.pageSize,
     pretty: flags.pretty ? true : flags.raw ? false : undefined,

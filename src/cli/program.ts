@@ -77,7 +77,7 @@ Differences from curl (docs/curl.md says why):
   - no progress meter unless stderr is a terminal (and the download is 1 MiB or more, to -o)
   - /apps/ and *.js paths are refused; --paginate, --page-size, --pretty, --raw are c8y-token's own
   - -C resumes downloads only; -D into a missing directory is exit 23
-  - not yet: --retry-max-time, --retry-all-errors, --retry-connrefused
+  - --retry-all-errors retries failures up to the response's headers, not a body cut short
   - durations take units (500ms, 30s, 1m); HTTP/1.1 only; http(s) proxies only; --cacert replaces every other CA`;
 
 function addBrokerOptions(
@@ -382,6 +382,10 @@ function addCurlTransferOptions(command: Command): Command {
     .option('--retry <n>', 'retry timeouts and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
     .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
       (v) => parseDuration(v, '--retry-delay'))
+    .option('--retry-max-time <duration>', 'start no retry once this long has passed since the first attempt',
+      (v) => parseDuration(v, '--retry-max-time'))
+    .option('--retry-connrefused', 'with --retry, retry a refused connection too')
+    .option('--retry-all-errors', 'with --retry, retry every failure (with -f, every HTTP status >= 400 too)')
     .option('--paginate', 'GET every page of a collection and print all items as one JSON array')
     .option(
       '--page-size <n>',

@@ -57,6 +57,9 @@ export interface CurlOptions extends GetTokenOptions, RequestSpec {
   tenantConnectTimeoutMs?: number | undefined;
   retry?: number | undefined;
   retryDelayMs?: number | undefined;
+  retryMaxTimeMs?: number | undefined;
+  retryConnRefused?: boolean | undefined;
+  retryAllErrors?: boolean | undefined;
   /** -k: do not check the tenant's certificate. */
   insecure?: boolean | undefined;
   /** --cacert: trust these CAs (PEM) instead of Node's and the system's. */
@@ -161,6 +164,10 @@ async function transfer(
     maxRedirects: options.maxRedirects,
     retry: options.retry,
     retryDelayMs: options.retryDelayMs,
+    retryMaxTimeMs: options.retryMaxTimeMs,
+    retryConnRefused: options.retryConnRefused,
+    retryAllErrors: options.retryAllErrors,
+    failStatuses: options.fail || options.failWithBody,
     maxTimeMs: options.maxTimeMs,
     signal: options.signal,
     trace,

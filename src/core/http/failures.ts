@@ -23,6 +23,13 @@ const CERTIFICATE = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The system's or undici's code for a failure, its cause's when it has none itself (undici wraps Node's errors). */
+export function errorCode(error: unknown): string {
+  const failure = error as (NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) | undefined;
+  // String(): a DOMException's code is a number.
+  return String(failure?.code ?? failure?.cause?.code ?? '');
+}
+
 /**
  * Turns what undici or Node threw for a request into an error whose kind is curl's exit code for it. `phase` says
  * whether the response had begun: a connection the server closes is an empty reply before, a partial body after.
@@ -30,8 +37,7 @@ const CERTIFICATE = new Set([
 export function transferError(error: unknown, url: URL, phase: 'response' | 'body' = 'response'): C8yTokenError {
   if (error instanceof C8yTokenError) return error;
   const failure = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  // String(): a DOMException's code is a number.
-  const code = String(failure?.code ?? failure?.cause?.code ?? '');
+  const code = errorCode(error);
   const detail = [failure?.message, failure?.cause?.message].filter(Boolean).join(': ') || String(error);
   const make = (kind: ErrorKind, message: string, hint: string | Wording) =>
     new C8yTokenError(kind, message, { hint, detail, cause: error });

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { abortError, C8yTokenError, throwIfAborted, wording } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import type { RequestBody } from './body.ts';
-import { transferError } from './failures.ts';
+import { errorCode, transferError } from './failures.ts';
 import { hasHeader, type Header, type HttpRequest } from './http-request.ts';
 import { assertAllowedPath } from './target.ts';
 import { traceRequest, traceResponse, type Trace } from './trace.ts';
@@ -30,6 +30,14 @@ export interface SendOptions {
   retry?: number | undefined;
   /** --retry-delay: a fixed wait between retries instead of the doubling one (1s, 2s, 4s, ...). */
   retryDelayMs?: number | undefined;
+  /** --retry-max-time: no retry begins once this long has passed since the first attempt began. */
+  retryMaxTimeMs?: number | undefined;
+  /** --retry-connrefused: a refused connection is retried too. */
+  retryConnRefused?: boolean | undefined;
+  /** --retry-all-errors: every failure is retried (but an interruption), and with `failStatuses` every status >= 400. */
+  retryAllErrors?: boolean | undefined;
+  /** An HTTP status >= 400 is a failure to the caller (curl's -f): --retry-all-errors retries it. */
+  failStatuses?: boolean | undefined;
   /** --max-time: the longest one attempt (redirects and reading the body included) may take. */
   maxTimeMs?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -78,22 +86,26 @@ const MAX_RETRY_WAIT_MS = 10 * 60_000;
 /** Sends a request as curl would with the given options; the token goes to `auth.origin` and nowhere else. */
 export async function send(request: HttpRequest, options: SendOptions): Promise<Exchange> {
   const state = { refreshed: false };
+  const started = Date.now();
   let retries = 0;
   for (;;) {
     const attempt = deadline(options.maxTimeMs, options.signal);
-    const retryLeft = retries < (options.retry ?? 0) && request.body?.replayable !== false;
+    const retryLeft =
+      retries < (options.retry ?? 0) &&
+      request.body?.replayable !== false &&
+      (options.retryMaxTimeMs === undefined || Date.now() - started < options.retryMaxTimeMs);
     let exchange: Omit<Exchange, 'retries'>;
     try {
       exchange = await follow(request, options, attempt.signal, state);
     } catch (error) {
       attempt.clear();
       const failure = transferError(error, request.url);
-      if (failure.kind !== 'timeout' || !retryLeft || options.signal?.aborted) throw failure;
+      if (!retryLeft || options.signal?.aborted || !retriedFailure(failure, options)) throw failure;
       await pause(retryWait(retries, options), failure.message, retries, options);
       retries++;
       continue;
     }
-    if (RETRY_STATUSES.has(exchange.status) && retryLeft) {
+    if (retryLeft && retriedStatus(exchange.status, options)) {
       await exchange.body.dump();
       attempt.clear();
       await options.onRetry?.(exchange);
@@ -105,6 +117,18 @@ export async function send(request: HttpRequest, options: SendOptions): Promise<
     exchange.body.once('close', attempt.clear);
     return { ...exchange, retries };
   }
+}
+
+/** curl's transient failures: a timeout; a refused connection when asked; anything when asked for all errors. */
+function retriedFailure(failure: C8yTokenError, options: SendOptions): boolean {
+  if (failure.kind === 'timeout' || options.retryAllErrors) return true;
+  return options.retryConnRefused === true && failure.kind === 'connect' && errorCode(failure.cause) === 'ECONNREFUSED';
+}
+
+function retriedStatus(status: number, options: SendOptions): boolean {
+  return (
+    RETRY_STATUSES.has(status) || (options.retryAllErrors === true && options.failStatuses === true && status >= 400)
+  );
 }
 
 async function follow(
