@@ -33,6 +33,18 @@ export interface DoctorOptions extends GetTokenOptions, Omit<TrustSettings, 'env
   url?: string | undefined;
 }
 
+/** Every check, in the order they run; `issuer` only when thin-edge names the tenant. */
+export const CHECK_NAMES: readonly DoctorCheck['name'][] = [
+  'configuration',
+  'broker',
+  'bridge',
+  'token',
+  'claims',
+  'issuer',
+  'tenant',
+  'clock',
+];
+
 /** Tokens this close to expiry work for one more script at most: worth a warning. */
 const SHORT_VALIDITY_MS = 5 * 60_000;
 
@@ -44,6 +56,7 @@ const SHORT_VALIDITY_MS = 5 * 60_000;
 export async function runDoctor(
   options: DoctorOptions,
   onCheck: (check: DoctorCheck) => void = () => {},
+  onStart: (name: DoctorCheck['name']) => void = () => {},
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const report = (check: DoctorCheck) => {
@@ -59,6 +72,7 @@ export async function runDoctor(
   };
   /** Runs what a check tests; a failure is reported, and leaves nothing further to check (undefined). */
   const attempt = async <T>(name: DoctorCheck['name'], probe: () => Promise<T>): Promise<T | undefined> => {
+    onStart(name);
     try {
       return await probe();
     } catch (error) {
