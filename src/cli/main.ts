@@ -12,9 +12,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   handleClosedOutput();
   try {
     const [command, path, ...rest] = argv.slice(2);
-    // `c8y-token get` and `c8y-token curl PATH`, what scripts run most, have nothing to parse: loading commander and
-    // defining every command took 12-15 ms of them. They run with the flags commander would give them; any other
-    // command line goes to commander.
+    // `c8y-token get` and `c8y-token curl PATH`, what scripts run most, have nothing to parse: they skip loading
+    // commander and defining every command (docs/performance.md), and run with the flags commander would give them.
+    // Any other command line goes to commander.
     if (command === 'get' && path === undefined) {
       await get({ ...tokenOptions(DEFAULT_FLAGS), format: 'token' });
     } else if (command === 'curl' && path !== undefined && !path.startsWith('-') && rest.length === 0) {

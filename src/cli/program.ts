@@ -9,9 +9,9 @@ import {
   tokenOptions,
   type UrlFlags,
 } from './flags.ts';
-// The token commands are imported, not import()ed on use: they and the core they share (settings, cache, claims) are
-// ~35 KB, which loads faster whole than as the small chunks that lazy import()s split it into (a cached `get` read 11
-// files instead of 7, ~4 ms more). What is heavy stays lazy: mqtt.js (cache misses), undici (curl, doctor), completion.
+// The token commands are imported, not import()ed on use: they and the core they share (settings, cache, claims)
+// load faster whole than as the small chunks that lazy import()s split them into (docs/performance.md). What is heavy
+// stays lazy: mqtt.js (cache misses), undici (curl, doctor), completion.
 import { cache } from './commands/cache.ts';
 import { decode } from './commands/decode.ts';
 import { env } from './commands/env.ts';

@@ -29,8 +29,8 @@ const MAX_ENTRY_BYTES = 64 * 1024;
 
 /**
  * The file name for a broker and bridge: a hash, so that host names never become paths. FNV-1a (64 bits) rather than
- * node:crypto, whose loading alone costs a cached `get` several milliseconds; the entry names its broker and bridge,
- * and readEntry checks them, so even a collision cannot hand out another broker's token.
+ * node:crypto, slow to load for a cached `get` (docs/performance.md); the entry names its broker and bridge, and
+ * readEntry checks them, so even a collision cannot hand out another broker's token.
  */
 export function entryBaseName(key: CacheKey): string {
   let hash = 0xcbf29ce484222325n;

@@ -10,7 +10,7 @@ import { describeSystemError } from '../system-errors.ts';
 /**
  * Loads mqtt.js and returns a function that creates its client, which starts connecting at once over a TCP or TLS
  * stream of our own: mqtt.connect() would load, on first use, every transport mqtt.js knows (WebSocket, SOCKS proxies
- * and their dependencies: tens of milliseconds), while the local broker is only ever reached over TCP or TLS. Loading
+ * and their dependencies; docs/performance.md), while the local broker is only ever reached over TCP or TLS. Loading
  * and creating are apart so that callers attach their listeners in the same tick as the client is created. mqtt.js is
  * loaded on first use so that commands which never reach the broker do not pay for it; it is CommonJS, so its
  * module.exports arrives as `default`. lib/client is reached through the wildcard of mqtt.js's exports map, not a
