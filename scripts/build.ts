@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDtsBundle } from 'dts-bundle-generator';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { completionScript, SHELLS, type Shell } from '../src/cli/completion/scripts.ts';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from '../src/cli/completion/scripts.ts';
 import { buildProgram } from '../src/cli/program.ts';
 import { describeProgram } from '../src/cli/program-spec.ts';
 import { thirdPartyLicenses } from './licenses.ts';
@@ -19,7 +19,11 @@ const METAFILE = resolve(ROOT, 'dist/cli.meta.json');
 const MAN_PAGE = resolve(ROOT, 'dist/man/c8y-token.1');
 /** What `c8y-token completion SHELL` prints, in dist/completions/SHELL/, named as each shell looks for it. */
 const COMPLETIONS_DIR = resolve(ROOT, 'dist/completions');
-const COMPLETION_FILES: Record<Shell, string> = { bash: 'c8y-token', zsh: '_c8y-token', fish: 'c8y-token.fish' };
+const COMPLETION_FILES: Record<CompletionShell, string> = {
+  bash: 'c8y-token',
+  zsh: '_c8y-token',
+  fish: 'c8y-token.fish',
+};
 
 /** CommonJS dependencies (mqtt, commander) call require() for Node's built-in modules; ESM has none of its own. */
 const REQUIRE_SHIM =
@@ -93,7 +97,7 @@ const program = describeProgram(buildProgram(version));
 await mkdir(dirname(MAN_PAGE), { recursive: true });
 await writeFile(MAN_PAGE, manPage(program, version, date));
 await rm(COMPLETIONS_DIR, { recursive: true, force: true });
-for (const shell of SHELLS) {
+for (const shell of COMPLETION_SHELLS) {
   await mkdir(resolve(COMPLETIONS_DIR, shell), { recursive: true });
   await writeFile(resolve(COMPLETIONS_DIR, shell, COMPLETION_FILES[shell]), completionScript(program, shell));
 }

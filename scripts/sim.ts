@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { shellExports, shQuote } from '../src/core/token/variables.ts';
+import { shellExports, shQuote } from '../src/cli/shell-exports.ts';
 import { startStandaloneDevice } from '../sim/standalone.ts';
 
 /**

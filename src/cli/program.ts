@@ -17,7 +17,7 @@ import { decode } from './commands/decode.ts';
 import { env } from './commands/env.ts';
 import { exec } from './commands/exec.ts';
 import { get } from './commands/get.ts';
-import type { Shell as CompletionShell } from './completion/scripts.ts';
+import type { CompletionShell } from './completion/scripts.ts';
 import {
   DEFAULT_MIN_VALIDITY_MS,
   DEFAULT_PAGE_SIZE,
@@ -27,8 +27,8 @@ import {
 } from '../core/defaults.ts';
 import type { DataArg, DataKind } from './curl/data.ts';
 import { listenForInterruptions } from './interruption.ts';
+import { ENV_SHELLS, type EnvShell } from './shell-exports.ts';
 import { commanderUsageError } from './usage-errors.ts';
-import type { Shell } from '../core/token/variables.ts';
 import { parseDuration, parsePositiveDuration } from '../core/duration.ts';
 import { parseCount, parsePort } from '../core/whole-number.ts';
 
@@ -225,13 +225,13 @@ Examples:
 function addEnvCommand(program: Command): void {
   addUrlOption(addBrokerOptions(program.command('env')))
     .description('print shell commands that export C8Y_TOKEN, C8Y_URL, C8Y_TENANT and C8Y_HEADER')
-    .addOption(new Option('--shell <shell>', 'shell syntax').choices(['sh', 'fish'] satisfies Shell[]).default('sh'))
+    .addOption(new Option('--shell <shell>', 'shell syntax').choices(ENV_SHELLS).default('sh'))
     .addHelpText('after', `
 Examples:
   eval "$(c8y-token env)"
   c8y-token env --shell fish | source
   printf '%s\\n' "$C8Y_HEADER" | curl -H @- "$C8Y_URL/user/currentUser"`)
-    .action(async (flags: BrokerFlags & UrlFlags & { shell: Shell }) => {
+    .action(async (flags: BrokerFlags & UrlFlags & { shell: EnvShell }) => {
       await env({ ...tokenOptions(flags), url: flags.url, shell: flags.shell });
     });
 }

@@ -1,9 +1,9 @@
-import { completionScript, type Shell } from '../completion/scripts.ts';
+import { completionScript, type CompletionShell } from '../completion/scripts.ts';
 import { write } from '../output.ts';
 import type { CommandSpec } from '../program-spec.ts';
 
 export interface CompletionCommandOptions {
-  shell: Shell;
+  shell: CompletionShell;
   program: CommandSpec;
 }
 

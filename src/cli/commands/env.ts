@@ -1,9 +1,10 @@
 import { stdoutCarriesData, write, warn } from '../output.ts';
 import { inFlags } from '../reporting.ts';
-import { getTokenVariables, shellExports, type Shell, type TokenVariablesOptions } from '../../core/token/variables.ts';
+import { getTokenVariables, type TokenVariablesOptions } from '../../core/token/variables.ts';
+import { shellExports, type EnvShell } from '../shell-exports.ts';
 
 export interface EnvCommandOptions extends TokenVariablesOptions {
-  shell: Shell;
+  shell: EnvShell;
 }
 
 export async function env(options: EnvCommandOptions): Promise<void> {
