@@ -115,6 +115,12 @@ describe('exec without a terminal (cron, systemd, scripts): the command gets eac
   }
 });
 
+/** What runCli gives c8y-token, for the tests that start it from a shell of their own. */
+function shellEnv(): Record<string, string> {
+  const env = { ...baseEnv(), ...brokerEnv(world.broker) };
+  return { ...env, C8Y_TOKEN_CACHE_DIR: join(env.HOME!, 'token-cache') };
+}
+
 const ROUNDS = 5;
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -124,8 +130,7 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
  * what is written to `terminal` is typed on it ("\x03" is Ctrl-C, which the kernel sends to the foreground group).
  */
 function execOnTerminal(rec: ReturnType<typeof recorder>) {
-  const env = { ...baseEnv(), ...brokerEnv(world.broker) };
-  env.C8Y_TOKEN_CACHE_DIR = join(env.HOME!, 'token-cache');
+  const env = shellEnv();
   const command = [process.execPath, BIN, 'exec', '--verbose', '--', ...rec.args]
     .map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`)
     .join(' ');
@@ -215,8 +220,7 @@ describe('exec: a command ended by a signal ends c8y-token by that signal', () =
     const dir = mkdtempSync(join(tmpdir(), 'c8y-token-loop-'));
     const runs = join(dir, 'runs');
     writeFileSync(runs, '');
-    const env = { ...baseEnv(), ...brokerEnv(world.broker) };
-    env.C8Y_TOKEN_CACHE_DIR = join(env.HOME!, 'token-cache');
+    const env = shellEnv();
     const loop = `while :; do echo run >> '${runs}'; '${process.execPath}' '${BIN}' exec -- sleep 30; done`;
     const child = spawn(shell, ['-c', loop], { env, detached: true, stdio: 'ignore' });
     let exited = false;
