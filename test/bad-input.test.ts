@@ -7,7 +7,8 @@ import { useBrokerAndBridge } from './harness/fixture.ts';
 import { brokerEnv, runCli, type RunResult } from './harness/cli.ts';
 
 const world = useBrokerAndBridge();
-const missing = join(mkdtempSync(join(tmpdir(), 'c8y-token-bad-input-')), 'missing');
+const folder = mkdtempSync(join(tmpdir(), 'c8y-token-bad-input-'));
+const missing = join(folder, 'missing');
 
 interface BadInput {
   args: string[];
@@ -110,13 +111,61 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'curl: a header name with a space': { args: ['curl', '/x', '-H', 'Bad Name: v'], message: /is not a header/ },
   'curl: a control character in a header': { args: ['curl', '/x', '-H', 'X-Bell: a\u0007b'], message: /not a header/ },
   'curl: a value after "Name;"': { args: ['curl', '/x', '-H', 'X-Empty; v'], message: /is not a header/ },
-  'curl: -d @file missing': { args: ['curl', '/x', '-d', `@${missing}`], message: /--data: cannot read .* \(ENOENT\)/ },
+  'curl: -d @file missing': {
+    args: ['curl', '/x', '-d', `@${missing}`],
+    message: /--data: cannot read .*: no such file$/m,
+  },
   'curl: --data-binary @file missing': {
     args: ['curl', '/x', '--data-binary', `@${missing}`],
     message: /--data-binary: cannot read/,
   },
   'curl: --json @file missing': { args: ['curl', '/x', '--json', `@${missing}`], message: /--json: cannot read/ },
   'curl: -F name=@file missing': { args: ['curl', '/x', '-F', `f=@${missing}`], message: /-F: cannot read/ },
+  // Errno's names translated (ENOENT, EISDIR): what failed, in words.
+  'curl: -d @ a directory': {
+    args: ['curl', '/x', '-d', `@${folder}`],
+    message: /--data: cannot read .*: it is a directory$/m,
+  },
+  'curl: --data-binary @ a directory': {
+    args: ['curl', '/x', '--data-binary', `@${folder}`],
+    message: /--data-binary: cannot read .*: it is a directory$/m,
+  },
+  'curl: --data-urlencode @ a directory': {
+    args: ['curl', '/x', '--data-urlencode', `v@${folder}`],
+    message: /--data-urlencode: cannot read .*: it is a directory$/m,
+  },
+  'curl: --url-query name@file missing': {
+    args: ['curl', '/x', '--url-query', `v@${missing}`],
+    message: /--url-query: cannot read .*: no such file$/m,
+  },
+  'curl: -F name=@ a directory': {
+    args: ['curl', '/x', '-F', `f=@${folder}`],
+    message: /-F: cannot read .*: it is a directory$/m,
+  },
+  'curl: -F name=<file missing': {
+    args: ['curl', '/x', '-F', `f=<${missing}`],
+    message: /-F: cannot read .*: no such file$/m,
+  },
+  'curl: -T file missing: 26': {
+    args: ['curl', '/x', '-T', missing],
+    message: /-T: cannot read .*: no such file$/m,
+    code: 26,
+  },
+  'curl: -T a directory: 26': {
+    args: ['curl', '/x', '-T', folder],
+    message: /-T: cannot read .*: it is a directory$/m,
+    code: 26,
+  },
+  'curl: -D into a missing directory: 23': {
+    args: ['curl', '/x', '-D', join(missing, 'headers')],
+    message: /cannot write to .*headers: no such file$/m,
+    code: 23,
+  },
+  'curl: --cacert a directory: 77': {
+    args: ['curl', '/x', '--cacert', folder],
+    message: /CA file .*: it is a directory$/m,
+    code: 77,
+  },
   'curl: -F without =': { args: ['curl', '/x', '-F', 'file'], message: /-F: 'file' is not name=content/ },
   'curl: -F with an open quote': { args: ['curl', '/x', '-F', 'a="open'], message: /-F: unterminated quote/ },
   'curl: a --url that is not http': { args: ['curl', '/x', '--url', 'ftp://x'], message: /not an http or https/ },

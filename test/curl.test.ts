@@ -159,7 +159,7 @@ describe('c8y-token curl: request bodies', () => {
     const requests = f.bridge.requests;
     const result = await f.curl(['/x', '-d', `@${join(dir, 'missing')}`]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /--data: cannot read .*missing \(ENOENT\)/);
+    assert.match(result.stderr, /--data: cannot read .*missing: no such file\n {2}check the file name/);
     assert.equal(f.tenant.requests.length, 0);
     assert.equal(f.bridge.requests, requests, 'not even a token was asked for');
   });
@@ -274,6 +274,21 @@ describe('c8y-token curl: the response', () => {
     const result = await f.curl(['/user/currentUser', '-o', join(dir, 'no', 'such', 'dir', 'out')]);
     assert.equal(result.code, 23);
     assert.match(result.stderr, /cannot write to .*out: no such file/);
+  });
+
+  test('--create-dirs where a part of the path is a file: exit 23, in words', async () => {
+    const file = join(dir, 'plain-file');
+    await writeFile(file, 'x');
+    const result = await f.curl(['/user/currentUser', '--create-dirs', '-o', join(file, 'sub', 'out')]);
+    assert.equal(result.code, 23);
+    assert.match(result.stderr, /--create-dirs: cannot create .*sub: a part of the path is not a directory\n {2}check/);
+  });
+
+  test('-w @file that cannot be read: a warning in words, and the transfer goes on', async () => {
+    const result = await f.curl(['/user/currentUser', '-w', `@${dir}`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /warning: -w: cannot read .*: it is a directory$/m);
+    assert.doesNotMatch(result.stderr, /E[A-Z]{3,}/);
   });
 
   test('piped, a JSON body passes byte for byte; --pretty indents it; --raw keeps it', async () => {

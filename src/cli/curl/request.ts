@@ -1,9 +1,14 @@
 import { text } from 'node:stream/consumers';
-import { access, constants, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
-import { bufferInput, type BufferedInput, type RequestBody, segmentsBody } from '../../core/http/body.ts';
-import { describeSystemError } from '../../core/system-errors.ts';
+import {
+  bufferInput,
+  type BufferedInput,
+  READ_HINT,
+  type RequestBody,
+  segmentsBody,
+  unreadable,
+} from '../../core/http/body.ts';
 import type { Header, HttpRequest } from '../../core/http/http-request.ts';
 import { ACCEPT_ENCODING } from '../../core/http/content-encoding.ts';
 import { dataBody, type DataArg, urlencodedPiece } from './data.ts';
@@ -103,18 +108,8 @@ export async function prepareRequest(
 /** -T's body: the file, streamed and read again for each attempt, or stdin; no Content-Type, as curl sends none. */
 async function uploadBody(file: string, stdin: () => Promise<BufferedInput>): Promise<RequestBody> {
   if (file === '-') return segmentsBody([{ input: await stdin(), stripNewlines: false }], undefined);
-  let problem: string | undefined;
-  try {
-    await access(file, constants.R_OK);
-    if ((await stat(file)).isDirectory()) problem = 'it is a directory';
-  } catch (error) {
-    problem = describeSystemError(error);
-  }
-  if (problem) {
-    throw new C8yTokenError('read', `-T: cannot read ${file}: ${problem}`, {
-      hint: 'check the file name, and that c8y-token may read it',
-    });
-  }
+  const problem = await unreadable(file);
+  if (problem) throw new C8yTokenError('read', `-T: cannot read ${file}: ${problem}`, { hint: READ_HINT });
   return segmentsBody([{ file, stripNewlines: false }], undefined);
 }
 

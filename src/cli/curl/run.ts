@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_TENANT_CONNECT_TIMEOUT_MS } from '../../core/defaults.ts';
+import { describeSystemError } from '../../core/system-errors.ts';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import type { DeviceToken } from '../../core/token/claims.ts';
@@ -245,7 +246,13 @@ async function openOutput(
   const toFile = options.output !== undefined && options.output !== '-';
   if (toFile && options.createDirs) {
     await mkdir(dirname(options.output!), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-      throw new C8yTokenError('write', `--create-dirs: cannot create ${dirname(options.output!)} (${error.code})`);
+      throw new C8yTokenError(
+        'write',
+        `--create-dirs: cannot create ${dirname(options.output!)}: ${describeSystemError(error)}`,
+        {
+          hint: 'check the -o path: may its directories be created there?',
+        },
+      );
     });
   }
   const sink = toFile ? Sink.file(options.output!, resumeFrom > 0) : Sink.stream(streams.stdout);
@@ -421,7 +428,7 @@ async function writeOut(
       // curl reads the file line by line and drops the line ends: `\n` in the text writes one.
       text = (await readFile(template.slice(1), 'utf8')).replace(/[\r\n]/g, '');
     } catch (error) {
-      warn(`warning: -w: cannot read ${template.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      warn(`warning: -w: cannot read ${template.slice(1)}: ${describeSystemError(error)}`);
       return;
     }
   }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { C8yTokenError, usageError } from '../errors.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 /**
  * A body read from stdin can be sent again (after a 401, for --retry, on a 307 redirect) only when it is kept in memory:
@@ -51,14 +52,24 @@ export async function bufferInput(
   return { head: Buffer.concat(chunks), rest: iterator as AsyncIterator<Buffer> };
 }
 
-/** Fails early, before any token or request, when a body file cannot be read. */
-export async function assertReadable(file: string, option: string): Promise<void> {
+/** Why a file cannot be read, in words ("no such file", "it is a directory"); undefined when it can. */
+export async function unreadable(file: string): Promise<string | undefined> {
   try {
     await access(file, constants.R_OK);
+    // A directory passes access(), and fails only once it is read.
+    return (await stat(file)).isDirectory() ? describeSystemError({ code: 'EISDIR' }) : undefined;
   } catch (error) {
-    throw usageError(`${option}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return describeSystemError(error);
   }
 }
+
+/** Fails early, before any token or request, when a body file cannot be read. */
+export async function assertReadable(file: string, option: string): Promise<void> {
+  const problem = await unreadable(file);
+  if (problem) throw usageError(`${option}: cannot read ${file}: ${problem}`, READ_HINT);
+}
+
+export const READ_HINT = 'check the file name, and that c8y-token may read it';
 
 export function segmentsBody(segments: Segment[], contentType: string | undefined): RequestBody {
   const streamsInput = segments.some((s) => !Buffer.isBuffer(s) && 'input' in s && s.input.rest !== undefined);
