@@ -79,18 +79,17 @@ export async function* paginateRaw(
       const { exchange, body } = await current.page;
       options.onPage?.(exchange, body.length);
       const { items, next } = checkPage(exchange, body, current.url);
-      if (!next) {
-        yield items;
-        return;
+      if (next) {
+        if (ahead[0] && ahead[0].url.href !== next.href) {
+          predicting = false;
+          for (const missed of ahead.splice(0)) missed.controller.abort();
+        }
+        if (!ahead[0]) ahead.push(prefetch(request, next, shared));
+        const following = predicting ? pageAfter(next) : undefined;
+        if (following) ahead.push(prefetch(request, following, shared));
       }
-      if (ahead[0] && ahead[0].url.href !== next.href) {
-        predicting = false;
-        for (const missed of ahead.splice(0)) missed.controller.abort();
-      }
-      if (!ahead[0]) ahead.push(prefetch(request, next, shared));
-      const following = predicting ? pageAfter(next) : undefined;
-      if (following) ahead.push(prefetch(request, following, shared));
       yield items;
+      if (!next) return;
     }
   } finally {
     for (const unused of ahead) unused.controller.abort();
