@@ -26,45 +26,15 @@ import {
   MAX_PAGE_SIZE,
 } from '../core/defaults.ts';
 import type { DataArg, DataKind } from './curl/data.ts';
+import { exitCodesHelp } from './exit-codes.ts';
 import { listenForInterruptions } from './interruption.ts';
 import { ENV_SHELLS, type EnvShell } from './shell-exports.ts';
 import { commanderUsageError } from './usage-errors.ts';
 import { parseDuration, parsePositiveDuration } from '../core/duration.ts';
 import { parseCount, parsePort } from '../core/whole-number.ts';
 
-const EXIT_CODES_HELP = `
-Exit codes:
-  0   success
-  1   other error
-  2   usage error (unknown flag, bad value)
-  7   could not connect to the MQTT broker
-  28  timed out waiting for the token
-  126 exec: the command cannot be run; 127 exec: command not found
-  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
-
-/** curl's codes where curl has one, so that scripts written for curl read them alike. */
-const CURL_EXIT_CODES_HELP = `
-Exit codes:
-  0   success (an HTTP error status too, unless -f or --fail-with-body)
-  1   other error
-  2   usage error (unknown flag, bad value, unreadable file); refused path (/apps/, *.js)
-  5   could not resolve the proxy's host
-  6   could not resolve the tenant host
-  7   could not connect to the tenant, the proxy or the MQTT broker
-  18  the connection closed before the whole body came
-  22  HTTP status >= 400 with -f or --fail-with-body, or any error status with --paginate
-  23  could not write the output
-  26  -T: the file to upload cannot be read
-  28  timed out (waiting for the token, --connect-timeout, --max-time)
-  33  -C: the server ignored the byte range, so the download cannot resume
-  35  TLS handshake with the tenant failed
-  47  more redirects than 50 (or --max-redirs)
-  52  the connection closed without a reply
-  56  the connection broke (reset) before the response was complete, or the proxy refused the tunnel
-  60  the tenant's certificate is not trusted
-  61  --compressed: the body's encoding is unknown, or the body is not what it says
-  77  a CA file (--cacert, SSL_CERT_FILE) cannot be read
-  130 interrupted (SIGINT); 143 terminated (SIGTERM)`;
+const EXIT_CODES_HELP = exitCodesHelp('token');
+const CURL_EXIT_CODES_HELP = exitCodesHelp('all');
 
 /** The one list of differences from curl; docs/curl.md gives the reasons. */
 const CURL_DIFFERENCES_HELP = `
