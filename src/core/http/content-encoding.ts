@@ -6,10 +6,7 @@ import { C8yTokenError } from '../errors.ts';
 type Decoder = (start: Buffer) => Transform;
 
 /** zstd only where this Node decodes it (22.15 and later; 18 and 20 have none). */
-function zstdDecoder(): Decoder | undefined {
-  const create = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-  return create && (() => create());
-}
+const createZstdDecompress = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
 
 // A body cut short ends with what it decoded so far, without an error: curl reports none either.
 const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
@@ -20,7 +17,7 @@ const DECODERS: Record<string, Decoder> = {
   gzip: gunzip,
   'x-gzip': gunzip,
   br: () => zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }),
-  ...(zstdDecoder() && { zstd: zstdDecoder()! }),
+  ...(createZstdDecompress && { zstd: () => createZstdDecompress() }),
 };
 
 /** curl's Accept-Encoding for --compressed, in curl's order, less what this Node cannot decode. */
