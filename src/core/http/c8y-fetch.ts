@@ -68,45 +68,17 @@ export interface C8yFetch {
 export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
   checkTenantUrl(options.url, options.env);
   const tokens = options.tokens ?? tokenSource(options);
-  let agent: Promise<Dispatcher> | undefined;
-  const dispatcher = (): Promise<Dispatcher> => {
-    if (options.dispatcher) return Promise.resolve(options.dispatcher);
-    agent ??= Promise.all([loadAgent(), tenantTrust(options)]).then(([undici, trust]) =>
-      tenantDispatcher(undici, trust, {
-        connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
-        // paginate() asks for two pages at once.
-        connections: 2,
-        proxy: options.proxy,
-        noProxy: options.noProxy,
-        env: options.env,
-        trace: options.log,
-      }),
-    );
-    return agent;
-  };
+  const { dispatcher, close } = tenantConnections(options);
   let warned = false;
 
   /** The URL on the tenant, and the token for it, renewed on a 401 through the source. */
   async function bind(path: string, signal: AbortSignal | undefined): Promise<{ url: URL; auth: Authorizer }> {
-    let token = await untilAborted(tokens.current(), signal);
+    const token = await untilAborted(tokens.current(), signal);
     const base = tenantUrl(token, options.url, options.env);
     if (base.warning && !warned) options.log?.(render(base.warning, OPTION_NAMES));
     warned = true;
     const url = targetUrl(new URL(base.url), path);
-    const auth: Authorizer = {
-      origin: url.origin,
-      authorization: () => `Bearer ${token.token}`,
-      async refresh() {
-        const fresh = await tokens.refresh(token.token);
-        if (fresh.token !== token.token) {
-          token = fresh;
-          return true;
-        }
-        options.warn?.('the tenant refused the device token, and the bridge gave the same one back');
-        return false;
-      },
-    };
-    return { url, auth };
+    return { url, auth: sourceAuthorizer(tokens, token, url.origin, options.warn) };
   }
 
   const c8yFetch = async (path: string, init: C8yRequestInit = {}): Promise<Response> => {
@@ -158,12 +130,60 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
         trace: options.log,
       });
     },
-    async close() {
-      const closing = agent;
-      agent = undefined;
-      await (await closing)?.close();
-    },
+    close,
   });
+}
+
+/** The dispatcher to the tenant: the one passed in, or c8y-token's own, made on first use and closed by close(). */
+function tenantConnections(options: C8yFetchOptions): {
+  dispatcher: () => Promise<Dispatcher>;
+  close: () => Promise<void>;
+} {
+  let agent: Promise<Dispatcher> | undefined;
+  const dispatcher = (): Promise<Dispatcher> => {
+    if (options.dispatcher) return Promise.resolve(options.dispatcher);
+    agent ??= Promise.all([loadAgent(), tenantTrust(options)]).then(([undici, trust]) =>
+      tenantDispatcher(undici, trust, {
+        connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
+        // paginate() asks for two pages at once.
+        connections: 2,
+        proxy: options.proxy,
+        noProxy: options.noProxy,
+        env: options.env,
+        trace: options.log,
+      }),
+    );
+    return agent;
+  };
+  const close = async () => {
+    const closing = agent;
+    agent = undefined;
+    await (await closing)?.close();
+  };
+  return { dispatcher, close };
+}
+
+/** Sends the source's token to `origin` only; a 401 asks the source for a fresh one, never the refused one again. */
+function sourceAuthorizer(
+  tokens: TokenSource,
+  first: DeviceToken,
+  origin: string,
+  warn: ((line: string) => void) | undefined,
+): Authorizer {
+  let token = first;
+  return {
+    origin,
+    authorization: () => `Bearer ${token.token}`,
+    async refresh() {
+      const fresh = await tokens.refresh(token.token);
+      if (fresh.token !== token.token) {
+        token = fresh;
+        return true;
+      }
+      warn?.('the tenant refused the device token, and the bridge gave the same one back');
+      return false;
+    },
+  };
 }
 
 function requestHeaders(given = new Headers(), body?: RequestBody): Header[] {
