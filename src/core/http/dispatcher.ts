@@ -31,22 +31,51 @@ const UNKNOWN_ISSUER = new Set([
  * secret to keep from a proxy on a plain-text connection).
  */
 export function tenantDispatcher(undici: Undici, trust: Trust, settings: ConnectionSettings): Dispatcher {
+  /** The proxies plain-HTTP requests went to, by origin: a connection to one of them is to a proxy. */
   const forwarded = new Map<string, ProxyServer>();
-  const connectors = new Map<SecureContext | undefined, buildConnector.connector>();
-  const connectWith = (secureContext: SecureContext | undefined) => {
-    let connect = connectors.get(secureContext);
+  const open = opener(connectors(undici, trust, settings), trust, settings, forwarded);
+  const agent = new undici.Agent({
+    connections: settings.connections ?? 1,
+    connect: (options, callback) => {
+      open(options).then(
+        (socket) => callback(null, socket),
+        (error: Error) => callback(error, null),
+      );
+    },
+  });
+  return agent.compose(forwarding(settings, forwarded));
+}
+
+type Connect = (secureContext: SecureContext | undefined) => buildConnector.connector;
+
+/** undici's connector for each set of trusted CAs, made once. */
+function connectors(undici: Undici, trust: Trust, settings: ConnectionSettings): Connect {
+  const made = new Map<SecureContext | undefined, buildConnector.connector>();
+  return (secureContext) => {
+    let connect = made.get(secureContext);
     if (!connect) {
       connect = undici.buildConnector({
         timeout: settings.connectTimeoutMs,
         rejectUnauthorized: trust.rejectUnauthorized,
         ...(secureContext && { secureContext }),
       });
-      connectors.set(secureContext, connect);
+      made.set(secureContext, connect);
     }
     return connect;
   };
+}
 
-  const open = async (options: buildConnector.Options): Promise<Socket> => {
+/**
+ * Opens a connection: to a forwarding proxy, or to the tenant (through a CONNECT tunnel when a proxy is in the way),
+ * trusting Node's CAs first and, for a certificate from none of them, the system's.
+ */
+function opener(
+  connectWith: Connect,
+  trust: Trust,
+  settings: ConnectionSettings,
+  forwarded: Map<string, ProxyServer>,
+): (options: buildConnector.Options) => Promise<Socket> {
+  return async (options) => {
     const origin = new URL(`${options.protocol}//${options.host ?? options.hostname}`);
     const viaForward = forwarded.get(origin.origin);
     if (viaForward || options.protocol !== 'https:') {
@@ -75,17 +104,14 @@ export function tenantDispatcher(undici: Undici, trust: Trust, settings: Connect
       return attempt(fallback);
     }
   };
+}
 
-  const agent = new undici.Agent({
-    connections: settings.connections ?? 1,
-    connect: (options, callback) => {
-      open(options).then(
-        (socket) => callback(null, socket),
-        (error: Error) => callback(error, null),
-      );
-    },
-  });
-  return agent.compose((dispatch) => (options, handler) => {
+/** Sends a plain-HTTP request to its proxy, if it has one, in absolute form with the Host the tenant expects. */
+function forwarding(
+  settings: ConnectionSettings,
+  forwarded: Map<string, ProxyServer>,
+): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) => {
     const target = new URL(options.origin!);
     const proxy = target.protocol === 'http:' ? proxyFor(target, settings) : undefined;
     if (!proxy) return dispatch(options, handler);
@@ -105,7 +131,7 @@ export function tenantDispatcher(undici: Undici, trust: Trust, settings: Connect
       },
       handler,
     );
-  });
+  };
 }
 
 function socketFrom(connect: buildConnector.connector, options: buildConnector.Options): Promise<Socket> {
