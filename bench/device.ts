@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SimulatedDevice, startSimulatedDevice } from '../sim/device.ts';
@@ -29,5 +29,10 @@ export async function startDevice(latencyMs: number): Promise<Device> {
     // The tokens name the tenant's host, as real ones do; the fake tenant speaks http on a port of its own.
     C8Y_URL: device.tenant.url,
   };
-  return { ...device, env };
+  // The bench runs outside the tests' temporary root: what it made in the temporary directory goes with the device.
+  const stop = async () => {
+    await device.stop();
+    for (const dir of [home, tedge.dir]) await rm(dir, { recursive: true, force: true });
+  };
+  return { ...device, env, stop };
 }
