@@ -5,7 +5,6 @@ import { DEFAULT_TENANT_CONNECT_TIMEOUT_MS } from '../../core/defaults.ts';
 import { describeSystemError } from '../../core/system-errors.ts';
 import { C8yTokenError, usageError } from '../../core/errors.ts';
 import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
-import type { DeviceToken } from '../../core/token/claims.ts';
 import { loadAgent } from '../../core/http/agent.ts';
 import { tenantDispatcher } from '../../core/http/dispatcher.ts';
 import { tenantTrust } from '../../core/http/trust.ts';
@@ -19,6 +18,7 @@ import { prepareRequest, requestAt, type PreparedRequest, type RequestSpec, uplo
 import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
 import { resumedAnswer, resumeOffset } from './resume.ts';
 import { Sink } from './sink.ts';
+import { tokenAuthorizer } from '../../core/http/token-authorizer.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
 import { expandWriteOut, type TransferInfo } from './write-out.ts';
@@ -222,7 +222,7 @@ async function tenantRequest(
   const auth =
     hasHeader(request.headers, 'authorization') || request.omitted.has('authorization')
       ? undefined
-      : tokenAuthorizer(token, baseUrl.origin, tokenOptions, warn);
+      : tokenAuthorizer(token, baseUrl.origin, (refused) => getToken({ ...tokenOptions, exclude: refused }), warn);
   return { request, auth, checkClock: tenantClockCheck(clockWarning, trace) };
 }
 
@@ -343,32 +343,6 @@ function headerDump(path: string | undefined, streams: CurlStreams): Sink | unde
 async function writeHeaderLines(text: string, sinks: Sink[]): Promise<void> {
   const lines = sinks.length > 1 ? text.split(/(?<=\r\n)/) : [text];
   for (const line of lines) for (const sink of sinks) await sink.write(line);
-}
-
-/**
- * Sends the device token to `origin` only; a refused token is replaced by a fresh one from getToken, never itself.
- * When the bridge has only the refused one to give, the refusal stands and `warn` says why.
- */
-function tokenAuthorizer(
-  first: DeviceToken,
-  origin: string,
-  options: GetTokenOptions = {},
-  warn: (line: string) => void = () => {},
-): Authorizer {
-  let token = first;
-  return {
-    origin,
-    authorization: () => `Bearer ${token.token}`,
-    async refresh() {
-      const fresh = await getToken({ ...options, exclude: token.token });
-      if (fresh.token !== token.token) {
-        token = fresh;
-        return true;
-      }
-      warn('the tenant refused the device token, and the bridge gave the same one back');
-      return false;
-    },
-  };
 }
 
 function record(info: TransferInfo, exchange: Exchange): void {

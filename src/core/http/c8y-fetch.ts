@@ -15,6 +15,7 @@ import type { Header, HttpRequest } from './http-request.ts';
 import type { ProxySettings } from './proxy.ts';
 import { send, type Authorizer, type Exchange } from './send.ts';
 import { targetUrl } from './target.ts';
+import { tokenAuthorizer } from './token-authorizer.ts';
 import { tenantTrust, type TrustSettings } from './trust.ts';
 
 /**
@@ -78,7 +79,7 @@ export function createC8yFetch(options: C8yFetchOptions = {}): C8yFetch {
     if (base.warning && !warned) options.log?.(render(base.warning, OPTION_NAMES));
     warned = true;
     const url = targetUrl(new URL(base.url), path);
-    return { url, auth: sourceAuthorizer(tokens, token, url.origin, options.warn) };
+    return { url, auth: tokenAuthorizer(token, url.origin, (refused) => tokens.refresh(refused), options.warn) };
   }
 
   const c8yFetch = async (path: string, init: C8yRequestInit = {}): Promise<Response> => {
@@ -161,29 +162,6 @@ function tenantConnections(options: C8yFetchOptions): {
     await (await closing)?.close();
   };
   return { dispatcher, close };
-}
-
-/** Sends the source's token to `origin` only; a 401 asks the source for a fresh one, never the refused one again. */
-function sourceAuthorizer(
-  tokens: TokenSource,
-  first: DeviceToken,
-  origin: string,
-  warn: ((line: string) => void) | undefined,
-): Authorizer {
-  let token = first;
-  return {
-    origin,
-    authorization: () => `Bearer ${token.token}`,
-    async refresh() {
-      const fresh = await tokens.refresh(token.token);
-      if (fresh.token !== token.token) {
-        token = fresh;
-        return true;
-      }
-      warn?.('the tenant refused the device token, and the bridge gave the same one back');
-      return false;
-    },
-  };
 }
 
 function requestHeaders(given = new Headers(), body?: RequestBody): Header[] {
