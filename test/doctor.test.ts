@@ -153,6 +153,21 @@ describe('c8y-token doctor', () => {
     }
   });
 
+  test('a token valid for less than five minutes: the claims check warns and names the tenant setting', async () => {
+    const brief = await startBridge(broker, {
+      topicPrefix: 'brief',
+      token: { lifetimeS: 120, claims: { iss: tenant.url } },
+    });
+    try {
+      const result = await runCli(['doctor', '--topic-prefix', 'brief', '--timeout', '1'], { env: tenantEnv() });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /\nwarn +claims +tenant t\d+ at .*valid for (1m 59s|2m 0s)\n/);
+      assert.match(result.stdout, /short-lived tokens: check the tenant's OAI-Secure session settings/);
+    } finally {
+      await brief.stop();
+    }
+  });
+
   test('a token the tenant refuses: the tenant check fails with exit 22, without asking for another token', async () => {
     tenant.authorize = () => false;
     const result = await runCli(['doctor', '--topic-prefix', 'doc'], { env: tenantEnv() });

@@ -64,19 +64,13 @@ export async function runDoctor(
     onCheck(check);
     return check.status !== 'failed';
   };
-  const failed = (name: DoctorCheck['name'], error: unknown): DoctorCheck => {
-    const known =
-      error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
-    const { message, hint } = describeFailure(known);
-    return { name, status: 'failed', summary: message, error: known, ...(hint && { hint }) };
-  };
   /** Runs what a check tests; a failure is reported, and leaves nothing further to check (undefined). */
   const attempt = async <T>(name: DoctorCheck['name'], probe: () => Promise<T>): Promise<T | undefined> => {
     onStart(name);
     try {
       return await probe();
     } catch (error) {
-      report(failed(name, error));
+      report(failedCheck(name, error));
       return undefined;
     }
   };
@@ -112,8 +106,30 @@ export async function runDoctor(
   const roundTripMs = Date.now() - started;
   report({ name: 'token', status: 'ok', summary: `token received in ${roundTripMs} ms`, details: { roundTripMs } });
 
+  report(claimsCheck(token));
+
+  const issuer = issuerCheck(token, settings, explicitUrl(options.url, options.env));
+  if (issuer && !report(issuer)) return checks;
+
+  const tenant = await attempt('tenant', () =>
+    probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
+  );
+  if (tenant) report(tenantCheck(tenant));
+  // The token's iat tells the time even when the tenant could not be reached.
+  report(clockCheck(token, tenant));
+  return checks;
+}
+
+function failedCheck(name: DoctorCheck['name'], error: unknown): DoctorCheck {
+  const known =
+    error instanceof C8yTokenError ? error : new C8yTokenError('other', String((error as Error)?.message ?? error));
+  const { message, hint } = describeFailure(known);
+  return { name, status: 'failed', summary: message, error: known, ...(hint && { hint }) };
+}
+
+function claimsCheck(token: DeviceToken): DoctorCheck {
   const left = remainingValidity(token);
-  report({
+  return {
     name: 'claims',
     status: left < SHORT_VALIDITY_MS ? 'warn' : 'ok',
     summary: `tenant ${token.tenant ?? '?'} at ${token.baseUrl}, user ${token.user ?? '?'}, valid for ${formatDuration(left)}`,
@@ -126,25 +142,16 @@ export async function runDoctor(
     ...(left < SHORT_VALIDITY_MS && {
       hint: "the tenant issues short-lived tokens: check the tenant's OAI-Secure session settings",
     }),
-  });
+  };
+}
 
-  const issuer = issuerCheck(token, settings, explicitUrl(options.url, options.env));
-  if (issuer && !report(issuer)) return checks;
-
-  const tenant = await attempt('tenant', () =>
-    probeTenant(token, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
-  );
-  if (tenant) {
-    report({
-      name: 'tenant',
-      status: 'ok',
-      summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
-      details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
-    });
-  }
-  // The token's iat tells the time even when the tenant could not be reached.
-  report(clockCheck(token, tenant));
-  return checks;
+function tenantCheck(tenant: TenantProbe): DoctorCheck {
+  return {
+    name: 'tenant',
+    status: 'ok',
+    summary: `HTTP ${tenant.status} from GET ${tenant.url.href} in ${tenant.latencyMs} ms, user ${tenant.user ?? '?'}`,
+    details: { url: tenant.url.href, status: tenant.status, user: tenant.user, latencyMs: tenant.latencyMs },
+  };
 }
 
 /**
