@@ -13,13 +13,14 @@ import { startStandaloneDevice } from '../sim/standalone.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin', 'c8y-token');
 const STEP_TIMEOUT_MS = 30_000;
+const PAGE_SIZE = 5;
 
 const STEPS: string[][] = [
   ['get'],
   ['decode'],
   ['curl', '/user/currentUser'],
   // The fake tenant holds 12 devices: pages of 5 show the pages being followed.
-  ['curl', '--paginate', '--page-size', '5', '/inventory/managedObjects'],
+  ['curl', '--paginate', '--page-size', String(PAGE_SIZE), '/inventory/managedObjects'],
 ];
 
 /** A JWT: three base64url parts, the first a JSON header (`{"` is `eyJ`). */
@@ -69,13 +70,15 @@ async function demo(): Promise<number> {
   });
   const standalone = await startStandaloneDevice('c8y-token-demo-');
   try {
-    const { device, variables } = standalone;
+    const { variables } = standalone;
     const env = demoEnv(variables);
     process.stdout.write(`${standalone.description.join('\n')}\n\n`);
+    let lastOutput = '';
     for (const args of STEPS) {
       if (interrupted) return 130;
       process.stdout.write(`$ c8y-token ${args.join(' ')}\n`);
       const result = await run(args, env);
+      lastOutput = result.output;
       // A body without a final newline (curl prints bodies as they come) would run into the next prompt.
       process.stdout.write(shortenTokens(result.output).replace(/(?<!\n)$/, '\n'));
       if (args[0] === 'get') process.stdout.write('(the token is shortened here; c8y-token get prints all of it)\n');
@@ -85,11 +88,11 @@ async function demo(): Promise<number> {
       }
       process.stdout.write('\n');
     }
-    const pages = device.tenant.requests.filter((request) =>
-      request.url.startsWith('/inventory/managedObjects'),
-    ).length;
+    // Counted from what was printed: the tenant also sees the page after the last, asked for ahead of time.
+    const items = lastOutput.match(/^\{"id"/gm)?.length ?? 0;
+    const pages = Math.ceil(items / PAGE_SIZE);
     process.stdout.write(
-      `The last command followed ${pages} pages of the tenant's collection and printed the items as one JSON array.\n`,
+      `The last command followed ${pages} pages of the tenant's collection (${items} items, ${PAGE_SIZE} a page) and printed the items as one JSON array.\n`,
     );
     return 0;
   } finally {
