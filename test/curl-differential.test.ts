@@ -416,7 +416,7 @@ const CASES: DiffCase[] = [
     args: ['-s', '--url-query', 'n@missing.txt'],
     differs: {
       reason: 'curl leaves the piece out and sends the request; c8y-token stops before anything is sent',
-      expect: (curl) => ({ ...curl, code: 2, stderrEmpty: false, stdout: '', requests: [] }),
+      expect: stoppedBeforeSending(2),
     },
   },
   {
@@ -438,7 +438,7 @@ const CASES: DiffCase[] = [
     args: ['-s', '-C', '10', '-d', 'a=1'],
     differs: {
       reason: "curl resumes the upload (here: exit 18, 'already uploaded'); c8y-token resumes downloads only",
-      expect: (curl) => ({ ...curl, code: 2, stderrEmpty: false, stdout: '', requests: [] }),
+      expect: stoppedBeforeSending(2),
     },
   },
   {
@@ -447,7 +447,7 @@ const CASES: DiffCase[] = [
     args: ['-s', '-T', '.'],
     differs: {
       reason: 'curl 7.88 sends an empty PUT and exits 0; c8y-token cannot read a directory: exit 26, nothing sent',
-      expect: (curl) => ({ ...curl, code: 26, stderrEmpty: false, stdout: '', requests: [] }),
+      expect: stoppedBeforeSending(26),
     },
   },
   {
@@ -474,7 +474,7 @@ const CASES: DiffCase[] = [
     args: ['-d', '@missing.txt'],
     differs: {
       reason: 'curl warns and sends an empty body; a device would post nothing and exit 0',
-      expect: (curl) => ({ ...curl, code: 2, stderrEmpty: false, stdout: '', requests: [] }),
+      expect: stoppedBeforeSending(2),
     },
   },
 ];
@@ -482,6 +482,11 @@ const CASES: DiffCase[] = [
 /** An error message in a file or on stdout: curl's wording and ours differ, where it goes must not. */
 function message(text: string): string {
   return text.replace(/^(curl|c8y-token): [\s\S]*/, '<message>');
+}
+
+/** c8y-token refuses before anything is sent: exit `code`, one line on stderr, nothing on stdout or to the server. */
+function stoppedBeforeSending(code: number): (curl: Outcome) => Outcome {
+  return (curl) => ({ ...curl, code, stderrEmpty: false, stdout: '', requests: [] });
 }
 
 function capitals(curl: Outcome): Outcome {
