@@ -3,6 +3,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, beforeEach, describe, test } from 'node:test';
 import { useCurlFixture } from './harness/fixture.ts';
 import { sendJson } from '../sim/tenant.ts';
@@ -16,6 +17,7 @@ before(async () => {
 beforeEach(() => f.tenant.reset());
 
 const NO_TRACE = /\n\s+at /;
+const OPEN_FILES_AT_EXIT = fileURLToPath(new URL('./harness/open-files-at-exit.js', import.meta.url));
 
 /** Announces `length` bytes, sends `sent` of them, then breaks the connection: a TCP reset, or a plain close. */
 function breakMidBody(path: string, length: number, sent: number, how: 'reset' | 'close'): void {
@@ -117,6 +119,28 @@ describe('faults between the CLI and the tenant', () => {
     assert.equal(pretty.stdout, '');
     assert.match(pretty.stderr, /^c8y-token: --paginate: GET \/alarm\/alarms sent an item that is not JSON\n/);
     assert.doesNotMatch(pretty.stderr, NO_TRACE);
+  });
+
+  test('every -o and -D file is closed before the CLI exits, whatever ended the transfer', async () => {
+    breakMidBody('/short', 100_000, 5000, 'close');
+    f.tenant.route('GET', '/slow', (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '10' });
+      response.write('12345');
+    });
+    collectionWithSecondPage((response) => response.socket!.resetAndDestroy());
+    const runs: [string[], number][] = [
+      [['/short', '-o', 'out'], 18],
+      [['/short', '-o', 'out', '-D', 'headers'], 18],
+      [['/slow', '-o', 'out', '--max-time', '1'], 28],
+      [['/status/404', '-f', '-D', 'headers'], 22],
+      [['/event/events', '--paginate', '-o', 'out'], 56],
+    ];
+    for (const [args, code] of runs) {
+      const cwd = await mkdtemp(join(dir, 'open-'));
+      const result = await f.curl(['-s', ...args], { cwd, nodeOptions: ['--import', OPEN_FILES_AT_EXIT] });
+      assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, '', args.join(' '));
+    }
   });
 
   test('a body far larger than the memory the CLI uses is streamed to -o', async () => {

@@ -17,7 +17,7 @@ import { hasHeader, type HttpRequest } from '../../core/http/http-request.ts';
 import { prepareRequest, requestAt, type PreparedRequest, type RequestSpec, uploadPath } from './request.ts';
 import { send, type Authorizer, type Exchange, type Response, type SendOptions } from '../../core/http/send.ts';
 import { resumedAnswer, resumeOffset } from './resume.ts';
-import { Sink } from './sink.ts';
+import { closeAfter, Sink } from './sink.ts';
 import { tokenAuthorizer } from '../../core/http/token-authorizer.ts';
 import { assertAllowedRequestPath, targetUrl } from '../../core/http/target.ts';
 import { statusAndHeaders, writeResponse } from './write-response.ts';
@@ -139,28 +139,46 @@ async function transfer(
   const prepared = await prepareRequest(resumeFrom > 0 ? { ...options, range: `${resumeFrom}-` } : options, stdin);
   const trust = await tenantTrust(options);
   const dump = headerDump(options.dumpHeader, streams);
-  // curl creates the -D file before it connects: it is there, empty, when the connection fails.
-  await dump?.create();
-  // Started early, used late: loading undici overlaps the token retrieval.
-  const agent = loadAgent();
-  const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
-  const { request, auth, checkClock } = await tenantRequest(options, prepared, warn, trace);
-  info.url = request.url.href;
-  info.urlEffective = request.url.href;
-  info.method = request.method;
-
-  const dispatcher = tenantDispatcher(await agent, trust, {
-    connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
-    connections: options.paginate ? 2 : 1,
-    proxy: options.proxy,
-    noProxy: options.noProxy,
-    env: options.env,
-    trace,
+  await closeAfter(dump, async () => {
+    // curl creates the -D file before it connects: it is there, empty, when the connection fails.
+    await dump?.create();
+    // Started early, used late: loading undici overlaps the token retrieval.
+    const agent = loadAgent();
+    const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
+    const { request, auth, checkClock } = await tenantRequest(options, prepared, warn, trace);
+    info.url = request.url.href;
+    info.urlEffective = request.url.href;
+    info.method = request.method;
+    const dispatcher = tenantDispatcher(await agent, trust, {
+      connectTimeoutMs: options.tenantConnectTimeoutMs ?? DEFAULT_TENANT_CONNECT_TIMEOUT_MS,
+      connections: options.paginate ? 2 : 1,
+      proxy: options.proxy,
+      noProxy: options.noProxy,
+      env: options.env,
+      trace,
+    });
+    const output = await openOutput(options, streams, dump, resumeFrom);
+    const sendOptions = { dispatcher, auth, trace, warn, ...transferOptions(options, output, dump) };
+    const run: Run = { options, streams, info, output, checkClock };
+    const started = performance.now();
+    try {
+      await closeAfter(output.sink, () =>
+        options.paginate ? fetchPages(request, sendOptions, run) : fetchOne(request, sendOptions, run),
+      );
+    } finally {
+      info.timeTotalMs = performance.now() - started;
+      await dispatcher.destroy();
+    }
   });
-  const output = await openOutput(options, streams, dump, resumeFrom);
-  const sendOptions: SendOptions = {
-    dispatcher,
-    auth,
+}
+
+/** How the request goes (redirects, retries, time limits) and where the headers of intermediate responses go. */
+function transferOptions(
+  options: CurlOptions,
+  output: Output,
+  dump: Sink | undefined,
+): Omit<SendOptions, 'dispatcher' | 'auth' | 'trace' | 'warn'> {
+  return {
     location: options.location,
     maxRedirects: options.maxRedirects,
     retry: options.retry,
@@ -171,24 +189,11 @@ async function transfer(
     failStatuses: options.fail || options.failWithBody,
     maxTimeMs: options.maxTimeMs,
     signal: options.signal,
-    trace,
-    warn,
     // -i -L and -D: every response's headers, the redirects' too, as curl writes them.
     ...(output.headerSinks.length > 0 && { onRedirect: output.writeHeaders }),
     // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
     ...(dump && { onRetry: (response: Response) => writeHeaderLines(statusAndHeaders(response), [dump]) }),
   };
-  const run: Run = { options, streams, info, output, checkClock };
-  const started = performance.now();
-  try {
-    if (options.paginate) await fetchPages(request, sendOptions, run);
-    else await fetchOne(request, sendOptions, run);
-    await output.sink.close();
-    await dump?.close();
-  } finally {
-    info.timeTotalMs = performance.now() - started;
-    await dispatcher.destroy();
-  }
 }
 
 /** The options curl refuses together. */

@@ -76,6 +76,21 @@ export class Sink {
   }
 }
 
+/**
+ * Runs `work`, then closes the sink, also when the work failed: an -o or -D file left open would be closed by the
+ * garbage collector, which says so on stderr (even with -s), and what was written might not be on disk yet. A close
+ * that fails is reported only after work that succeeded; otherwise the work's own failure is the one that counts.
+ */
+export async function closeAfter(sink: Sink | undefined, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await sink?.close().catch(() => {});
+    throw error;
+  }
+  await sink?.close();
+}
+
 /** Waits for 'drain', or for 'close' after an error (recorded by the sink's error listener). */
 function drained(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
