@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { curlOptions, DEFAULT_FLAGS, tokenOptions } from './flags.ts';
 import { get } from './commands/get.ts';
 import { listenForInterruptions } from './interruption.ts';
-import { handleClosedOutput } from './output.ts';
+import { endDiagnostics, handleClosedOutput } from './output.ts';
 import { type Reporting, reportError } from './reporting.ts';
 
 /** The CLI's entry: the one place where failures become exit codes and messages. */
@@ -27,6 +27,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = reportError(error, reporting);
   } finally {
     listenForInterruptions(false);
+    await endDiagnostics();
   }
 }
 

@@ -59,6 +59,14 @@ export function redirectDiagnostics(stream: Writable): void {
   diagnostics = stream;
 }
 
+/** Ends a --stderr file once the last message is written to it (stderr itself stays open). */
+export async function endDiagnostics(): Promise<void> {
+  const stream = diagnostics;
+  diagnostics = process.stderr;
+  if (stream === process.stderr || stream === process.stdout) return;
+  await new Promise<void>((resolve) => stream.end(resolve));
+}
+
 /** The --verbose channel: stderr, prefixed, silent when not verbose. */
 export function verboseLogger(verbose: boolean): Logger {
   return verbose ? (line) => diagnostics.write(`c8y-token: ${line}\n`) : () => {};

@@ -4,7 +4,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
  * Loaded into a CLI run (`node --import`): when the process exits, names on stderr every regular file under the
  * working directory that it still holds open. A file left open is closed later by the garbage collector, which says
  * so on stderr ("Closing file descriptor N on garbage collection"), but only when a collection happens to run first:
- * this makes the leak show on every run.
+ * this makes the leak show on every run. The differential suite loads it into every run of c8y-token.
  */
 process.on('exit', () => {
   const cwd = process.cwd();
