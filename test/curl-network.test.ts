@@ -210,6 +210,19 @@ describe('c8y-token curl: exit codes for failed transfers', () => {
     const shown = await f.curl(['/user/currentUser', '--url', `http://${host}`, '-sS']);
     assert.match(shown.stderr, new RegExp(`could not resolve host ${host}`));
   });
+
+  test('a host or proxy name that does not resolve is retried under --retry, as curl does', async () => {
+    const host = `${'a'.repeat(64)}.invalid`;
+    const retry = ['--retry', '2', '--retry-delay', '10ms', '-w', '%{num_retries}'];
+    const direct = await f.curl(['/user/currentUser', '--url', `http://${host}`, ...retry]);
+    assert.equal(direct.code, 6, direct.stderr);
+    assert.equal(direct.stdout, '2', direct.stderr);
+    assert.match(direct.stderr, /warning: could not resolve host a+\.invalid; retrying in 10ms \(2 retries left\)/);
+    const proxied = await f.curl(['/user/currentUser', '-x', `http://${host}:3128`, ...retry]);
+    assert.equal(proxied.code, 5, proxied.stderr);
+    assert.equal(proxied.stdout, '2');
+    assert.equal(f.tenant.requests.length, 0);
+  });
 });
 
 describe('c8y-token curl over HTTPS', () => {

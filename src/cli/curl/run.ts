@@ -158,7 +158,7 @@ async function transfer(
       trace,
     });
     const output = await openOutput(options, streams, dump, resumeFrom);
-    const sendOptions = { dispatcher, auth, trace, warn, ...transferOptions(options, output, dump) };
+    const sendOptions = { dispatcher, auth, trace, warn, ...transferOptions(options, info, output, dump) };
     const run: Run = { options, streams, info, output, checkClock };
     const started = performance.now();
     try {
@@ -175,6 +175,7 @@ async function transfer(
 /** How the request goes (redirects, retries, time limits) and where the headers of intermediate responses go. */
 function transferOptions(
   options: CurlOptions,
+  info: TransferInfo,
   output: Output,
   dump: Sink | undefined,
 ): Omit<SendOptions, 'dispatcher' | 'auth' | 'trace' | 'warn'> {
@@ -191,8 +192,12 @@ function transferOptions(
     signal: options.signal,
     // -i -L and -D: every response's headers, the redirects' too, as curl writes them.
     ...(output.headerSinks.length > 0 && { onRedirect: output.writeHeaders }),
-    // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
-    ...(dump && { onRetry: (response: Response) => writeHeaderLines(statusAndHeaders(response), [dump]) }),
+    onRetry: async (response) => {
+      // Counted here too: -w %{num_retries} after a transfer that failed in the end has no exchange to read it from.
+      info.numRetries++;
+      // The retried attempts' bodies are not written (stdout cannot be rewound), but -D gets their headers, as in curl.
+      if (response && dump) await writeHeaderLines(statusAndHeaders(response), [dump]);
+    },
   };
 }
 

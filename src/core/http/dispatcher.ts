@@ -5,7 +5,7 @@ import type { Undici } from './agent.ts';
 import { proxyFor, type ProxyServer, type ProxySettings } from './proxy.ts';
 import type { Trace } from './trace.ts';
 import type { Trust } from './trust.ts';
-import { openTunnel } from './tunnel.ts';
+import { openTunnel, proxyError } from './tunnel.ts';
 
 export interface ConnectionSettings extends ProxySettings {
   connectTimeoutMs: number;
@@ -78,10 +78,14 @@ function opener(
   return async (options) => {
     const origin = new URL(`${options.protocol}//${options.host ?? options.hostname}`);
     const viaForward = forwarded.get(origin.origin);
-    if (viaForward || options.protocol !== 'https:') {
-      const context = viaForward?.protocol === 'https:' ? await trust.proxy() : undefined;
-      return socketFrom(connectWith(context), options);
+    if (viaForward) {
+      const context = viaForward.protocol === 'https:' ? await trust.proxy() : undefined;
+      // Failures name the proxy, as curl's do (exit 5 for a name that does not resolve), not the tenant.
+      return socketFrom(connectWith(context), options).catch((error: Error) => {
+        throw proxyError(error, viaForward);
+      });
     }
+    if (options.protocol !== 'https:') return socketFrom(connectWith(undefined), options);
     const proxy = proxyFor(origin, settings);
     const attempt = async (context: SecureContext | undefined) => {
       if (!proxy) return socketFrom(connectWith(context), options);

@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { abortError, C8yTokenError, throwIfAborted, wording } from '../errors.ts';
+import { abortError, C8yTokenError, type ErrorKind, throwIfAborted, wording } from '../errors.ts';
 import { formatDuration } from '../duration.ts';
 import type { RequestBody } from './body.ts';
 import { errorCode, transferError } from './failures.ts';
@@ -46,8 +46,11 @@ export interface SendOptions {
   warn?: ((line: string) => void) | undefined;
   /** Called with each redirect response that is followed (-i -L prints them all), before the next request. */
   onRedirect?: ((hop: Response) => void | Promise<void>) | undefined;
-  /** Called with each response that is retried (its body already dropped), before the wait. */
-  onRetry?: ((response: Response) => void | Promise<void>) | undefined;
+  /**
+   * Called before each retry's wait: with the response that is retried (its body already dropped), or with none when
+   * the attempt failed.
+   */
+  onRetry?: ((response: Response | undefined) => void | Promise<void>) | undefined;
 }
 
 /** A response's status line and headers. */
@@ -101,6 +104,7 @@ export async function send(request: HttpRequest, options: SendOptions): Promise<
       attempt.clear();
       const failure = transferError(error, request.url);
       if (!retryLeft || options.signal?.aborted || !retriedFailure(failure, options)) throw failure;
+      await options.onRetry?.(undefined);
       await pause(retryWait(retries, options), failure.message, retries, options);
       retries++;
       continue;
@@ -119,9 +123,14 @@ export async function send(request: HttpRequest, options: SendOptions): Promise<
   }
 }
 
-/** curl's transient failures: a timeout; a refused connection when asked; anything when asked for all errors. */
+const TRANSIENT_FAILURES = new Set<ErrorKind>(['timeout', 'resolve', 'proxyResolve']);
+
+/**
+ * curl's transient failures: a timeout, a host or proxy name that does not resolve (the DNS of a device that has just
+ * booted or lost its link); a refused connection when asked; anything when asked for all errors.
+ */
 function retriedFailure(failure: C8yTokenError, options: SendOptions): boolean {
-  if (failure.kind === 'timeout' || options.retryAllErrors) return true;
+  if (TRANSIENT_FAILURES.has(failure.kind) || options.retryAllErrors) return true;
   return options.retryConnRefused === true && failure.kind === 'connect' && errorCode(failure.cause) === 'ECONNREFUSED';
 }
 

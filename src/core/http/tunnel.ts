@@ -122,7 +122,8 @@ function refused(proxy: ProxyServer, authority: string, answer: string): C8yToke
   );
 }
 
-function proxyError(error: Error, proxy: ProxyServer): C8yTokenError {
+/** What went wrong on the way to the proxy, in curl's exit codes: its name, connecting to it, or else. */
+export function proxyError(error: Error, proxy: ProxyServer): C8yTokenError {
   if (error instanceof C8yTokenError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const check = 'check the proxy setting (https_proxy, http_proxy, all_proxy) and that the proxy runs';
