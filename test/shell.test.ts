@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, open, readdir, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -120,6 +120,17 @@ describe('c8y-token exec', () => {
     const notExecutable = await runCli(['exec', '--', file], { env: brokerEnv(world.broker) });
     assert.equal(notExecutable.code, 126);
     assert.match(notExecutable.stderr, /cannot run .*script: permission denied\n/);
+
+    // An executable open for writing (a copy over it under way) cannot be run: the system says ETXTBSY.
+    await chmod(file, 0o755);
+    const writer = await open(file, 'r+');
+    try {
+      const busy = await runCli(['exec', '--', file], { env: brokerEnv(world.broker) });
+      assert.equal(busy.code, 126, busy.stderr);
+      assert.match(busy.stderr, /^c8y-token: cannot run .*script: the file is open for writing\n/);
+    } finally {
+      await writer.close();
+    }
   });
 
   /** Starts `exec` with a shell script that prints "ready" once its traps are set. */

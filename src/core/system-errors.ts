@@ -11,6 +11,7 @@ const MEANINGS: Record<string, string> = {
   EMFILE: 'too many open files',
   EIO: 'input/output error',
   EPIPE: 'the reader closed the pipe',
+  ETXTBSY: 'the file is open for writing',
 };
 
 /** A failed system call's reason in words: "no such file"; an unknown code as it is. */

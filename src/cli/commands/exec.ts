@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { C8yTokenError, throwIfAborted } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -91,7 +91,13 @@ function run(options: ExecCommandOptions, variables: TokenVariables): Promise<En
     else env[name] = value;
   }
   const plan = signalPlan();
-  const child = spawn(command, args, { stdio: 'inherit', env, detached: plan.detached });
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: 'inherit', env, detached: plan.detached });
+  } catch (error) {
+    // Some failures (ETXTBSY: the file is open for writing) are thrown rather than emitted as 'error'.
+    throw spawnError(command, error as NodeJS.ErrnoException);
+  }
   options.onSpawn?.();
   log(`running ${command} ${plan.explanation}`);
   const relay = (signal: PassedSignal) => {

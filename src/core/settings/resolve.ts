@@ -1,5 +1,6 @@
 import { C8yTokenError, usageError, wording, type Wording } from '../errors.ts';
 import { parsePort } from '../whole-number.ts';
+import { describeSystemError } from '../system-errors.ts';
 
 /** Where a setting's value came from: the precedence is flag > env > tedge > default. */
 export type SettingSource = 'flag' | 'env' | 'tedge' | 'default';
@@ -222,18 +223,35 @@ export async function readTedgeConfig(
   // Loaded here: a call that finds thin-edge's settings remembered never spawns anything.
   const { execFile } = await import('node:child_process');
   const args = configDir ? ['--config-dir', configDir, 'config', 'list'] : ['config', 'list'];
+  const call = `tedge ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: TEDGE_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) resolve(parseTedgeConfigList(stdout));
-      else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(undefined);
-      else reject(tedgeFailure(`tedge ${args.join(' ')}`, error, stderr));
-    });
+    try {
+      execFile(command, args, { timeout: TEDGE_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (!error) resolve(parseTedgeConfigList(stdout));
+        else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(undefined);
+        else reject(tedgeFailure(call, error, stderr));
+      });
+    } catch (error) {
+      // Some spawn failures (ETXTBSY: the file is open for writing) are thrown rather than passed to the callback.
+      reject(tedgeFailure(call, error as Error, ''));
+    }
   });
 }
 
 const TEDGE_TIMEOUT_MS = 5000;
 
 function tedgeFailure(call: string, error: Error & { killed?: boolean }, stderr: string): C8yTokenError {
+  // A string code is the spawn's own failure (EACCES: a tedge on PATH that may not be run); a number is tedge's exit.
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') {
+    return new C8yTokenError(
+      'usage',
+      `thin-edge's settings could not be read: \`${call}\` could not be run: ${describeSystemError(error)}`,
+      {
+        hint: "check the tedge found on PATH: is it thin-edge's, and may this user run it?",
+      },
+    );
+  }
   const said = stderr
     .split('\n')
     .map((line) => line.trim())
