@@ -349,7 +349,7 @@ function addCurlTransferOptions(command: Command): Command {
     .option('-m, --max-time <duration>', 'give up on a request after this long', (v) => parsePositiveDuration(v, '--max-time'))
     .option('--connect-timeout <duration>', 'give up connecting (TLS included) after this long (default: 30s)',
       (v) => parsePositiveDuration(v, '--connect-timeout'))
-    .option('--retry <n>', 'retry timeouts, names that do not resolve, and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
+    .option('--retry <n>', 'retry timeouts, unresolved names and HTTP 408, 429, 500, 502, 503, 504 up to n times', (v) => parseCount(v, '--retry', 0, 1000))
     .option('--retry-delay <duration>', 'wait between retries (default: 1s, doubling; Retry-After comes first)',
       (v) => parseDuration(v, '--retry-delay'))
     .option('--retry-max-time <duration>', 'start no retry once this long has passed since the first attempt',
