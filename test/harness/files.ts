@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Every regular file under `dir`, however deep, sorted. */
@@ -10,4 +11,20 @@ export async function filesUnder(dir: string): Promise<string[]> {
     else if (entry.isFile()) files.push(path);
   }
   return files.sort();
+}
+
+/**
+ * Runs `work` while `file` is open for writing, as while something copies over it: running the file then fails with
+ * ETXTBSY. Undefined, without running `work`, where the system runs such a file anyway (not every kernel and file
+ * system refuses it).
+ */
+export async function whileOpenForWriting<T>(file: string, work: () => Promise<T>): Promise<T | undefined> {
+  const writer = await open(file, 'r+');
+  try {
+    const probe = spawnSync(file, [], { stdio: 'ignore' });
+    if ((probe.error as NodeJS.ErrnoException | undefined)?.code !== 'ETXTBSY') return undefined;
+    return await work();
+  } finally {
+    await writer.close();
+  }
 }
