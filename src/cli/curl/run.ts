@@ -8,6 +8,7 @@ import { getToken, type GetTokenOptions } from '../../core/get-token.ts';
 import { loadAgent } from '../../core/http/agent.ts';
 import { tenantDispatcher } from '../../core/http/dispatcher.ts';
 import { tenantTrust } from '../../core/http/trust.ts';
+import { rememberedTrustAnchors } from '../../core/http/trust-anchors.ts';
 import { decodeBody } from '../../core/http/content-encoding.ts';
 import { bufferInput, type BufferedInput } from '../../core/http/body.ts';
 import { receiving, statusError } from '../../core/http/failures.ts';
@@ -137,14 +138,15 @@ async function transfer(
   const resumeFrom = await resumeOffset(options.continueAt, options.output);
   // As in curl, a resumed download asks for the rest, whatever -r asked for.
   const prepared = await prepareRequest(resumeFrom > 0 ? { ...options, range: `${resumeFrom}-` } : options, stdin);
-  const trust = await tenantTrust(options);
+  const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
+  const anchors = rememberedTrustAnchors(options.env ?? process.env, (line) => trace?.(`* ${line}`));
+  const trust = await tenantTrust({ ...options, anchors });
   const dump = headerDump(options.dumpHeader, streams);
   await closeAfter(dump, async () => {
     // curl creates the -D file before it connects: it is there, empty, when the connection fails.
     await dump?.create();
     // Started early, used late: loading undici overlaps the token retrieval.
     const agent = loadAgent();
-    const trace = options.verbose ? (line: string) => streams.stderr.write(`${line}\n`) : undefined;
     const { request, auth, checkClock } = await tenantRequest(options, prepared, warn, trace);
     info.url = request.url.href;
     info.urlEffective = request.url.href;

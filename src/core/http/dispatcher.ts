@@ -4,7 +4,7 @@ import type { buildConnector, Dispatcher } from 'undici';
 import type { Undici } from './agent.ts';
 import { proxyFor, type ProxyServer, type ProxySettings } from './proxy.ts';
 import type { Trace } from './trace.ts';
-import type { Trust } from './trust.ts';
+import { type Trust, unknownIssuer } from './trust.ts';
 import { openTunnel, proxyError } from './tunnel.ts';
 
 export interface ConnectionSettings extends ProxySettings {
@@ -13,16 +13,6 @@ export interface ConnectionSettings extends ProxySettings {
   connections?: number | undefined;
   trace?: Trace | undefined;
 }
-
-/** OpenSSL's verdicts that another set of CAs may change: the issuer is unknown, not that the certificate is bad. */
-const UNKNOWN_ISSUER = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_UNTRUSTED',
-]);
 
 /**
  * The dispatcher for requests to the tenant: by default one request at a time per origin, each over the same
@@ -100,12 +90,10 @@ function opener(
     try {
       return await attempt(await trust.first());
     } catch (error) {
-      const fallback = UNKNOWN_ISSUER.has((error as NodeJS.ErrnoException).code ?? '')
-        ? await trust.fallback()
-        : undefined;
-      if (!fallback) throw error;
-      settings.trace?.(`* ${origin.host}'s certificate is from no CA that Node.js bundles: trying the system's CAs`);
-      return attempt(fallback);
+      if (!unknownIssuer(error)) throw error;
+      const socket = await trust.viaSystem(origin, attempt, settings.trace);
+      if (!socket) throw error;
+      return socket;
     }
   };
 }
