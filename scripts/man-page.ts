@@ -31,7 +31,7 @@ const FILES: [path: string, meaning: string][] = [
   ],
   [
     '$XDG_RUNTIME_DIR/c8y-token/',
-    'the token cache (0700): one entry per broker and bridge (0600), its lock, and the thin-edge settings remembered',
+    'the token cache (0700): one entry per broker and bridge (0600), its lock, the thin-edge settings remembered, and the system CA that verified each tenant only the system CAs verify',
   ],
 ];
 
