@@ -3,8 +3,8 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, beforeEach, describe, test } from 'node:test';
+import { REPORT_OPEN_FILES } from './harness/cli.ts';
 import { useCurlFixture } from './harness/fixture.ts';
 import { sendJson } from '../sim/tenant.ts';
 
@@ -17,7 +17,6 @@ before(async () => {
 beforeEach(() => f.tenant.reset());
 
 const NO_TRACE = /\n\s+at /;
-const OPEN_FILES_AT_EXIT = fileURLToPath(new URL('./harness/open-files-at-exit.js', import.meta.url));
 
 /** Announces `length` bytes, sends `sent` of them, then breaks the connection: a TCP reset, or a plain close. */
 function breakMidBody(path: string, length: number, sent: number, how: 'reset' | 'close'): void {
@@ -137,7 +136,7 @@ describe('faults between the CLI and the tenant', () => {
     ];
     for (const [args, code] of runs) {
       const cwd = await mkdtemp(join(dir, 'open-'));
-      const result = await f.curl(['-s', ...args], { cwd, nodeOptions: ['--import', OPEN_FILES_AT_EXIT] });
+      const result = await f.curl(['-s', ...args], { cwd, nodeOptions: REPORT_OPEN_FILES });
       assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
       assert.equal(result.stderr, '', args.join(' '));
     }

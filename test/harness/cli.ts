@@ -52,6 +52,12 @@ export function baseEnv(): Record<string, string> {
 }
 
 /** A fresh, empty directory for a token cache that several runs share. */
+/**
+ * Node options for runCli that preload test/harness/open-files-at-exit.ts: a file still open when the CLI exits is
+ * named on its stderr.
+ */
+export const REPORT_OPEN_FILES = ['--import', fileURLToPath(new URL('./open-files-at-exit.js', import.meta.url))];
+
 export function tempCacheDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'c8y-token-cache-')), 'cache');
 }

@@ -5,14 +5,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RecordedRequest, Tenant } from '../../sim/tenant.ts';
-import { runCli } from './cli.ts';
+import { REPORT_OPEN_FILES, runCli } from './cli.ts';
 import { filesUnder } from './files.ts';
 
 /** Debian's curl, the reference the differential suite compares `c8y-token curl` with. */
 export const CURL = '/usr/bin/curl';
-const OPEN_FILES_AT_EXIT = fileURLToPath(new URL('./open-files-at-exit.js', import.meta.url));
 export const curlMissing = existsSync(CURL) ? false : `${CURL} is not installed (Debian package curl)`;
 
 /**
@@ -99,7 +97,7 @@ export async function runBoth(c: DiffCase, lane: Lane, context: DiffContext): Pr
       env: { ...context.env, C8Y_URL: base, ...c.env },
       killAfterMs: 20_000,
       // A file left open would be reported by Node only when a garbage collection happens to come first.
-      nodeOptions: ['--import', OPEN_FILES_AT_EXIT],
+      nodeOptions: REPORT_OPEN_FILES,
     }).then((result) => ({ code: result.code, stdout: result.stdoutBytes, stderr: result.stderr })),
   );
   return [theirs, ours];
